@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spf13/cobra"
+
+	"github.com/unha/unha/internal/runtime"
+)
+
+type execFlags struct {
+	o           runtime.ExecOpts
+	processFile string
+	cwd         string
+	env         []string
+	envFile     []string
+	tty         bool
+	user        string
+	addGids     []string
+	noNewPrivs  bool
+	caps        []string
+}
+
+func execCmd(g *globals) *cobra.Command {
+	var ef execFlags
+	cmd := &cobra.Command{
+		Use:   "exec [flags] <container-id> <command> [args...]",
+		Short: "execute a new process inside the container",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) < 1 || (ef.processFile == "" && len(args) < 2) {
+				return fmt.Errorf("exec: requires a container id and a command (or --process): %w", runtime.ErrInvalid)
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt := g.runtime()
+			ef.o.ID = args[0]
+			p, err := ef.process(rt, cmd, args)
+			if err != nil {
+				return err
+			}
+			ef.o.Process = p
+			status, err := rt.Exec(ef.o)
+			if err != nil {
+				return err
+			}
+			if status != 0 {
+				return exitError{status}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	// Everything after the container id is the command and its own flags.
+	f.SetInterspersed(false)
+	f.StringVar(&ef.o.ConsoleSocket, "console-socket", "", "path to an AF_UNIX socket which will receive the pty master")
+	f.StringVar(&ef.cwd, "cwd", "", "current working directory in the container")
+	f.StringArrayVarP(&ef.env, "env", "e", nil, "set environment variables")
+	f.StringArrayVar(&ef.envFile, "env-file", nil, "read environment variables from a file")
+	f.BoolVarP(&ef.tty, "tty", "t", false, "allocate a pseudo-TTY")
+	f.StringVarP(&ef.user, "user", "u", "", "UID (format: <uid>[:<gid>])")
+	f.StringArrayVarP(&ef.addGids, "additional-gids", "g", nil, "additional gids")
+	f.StringVarP(&ef.processFile, "process", "p", "", "path to the process.json")
+	f.BoolVarP(&ef.o.Detach, "detach", "d", false, "detach from the container's process")
+	f.StringVar(&ef.o.PidFile, "pid-file", "", "file to write the process id to")
+	f.BoolVar(&ef.noNewPrivs, "no-new-privs", false, "set the no new privileges value for the process")
+	f.StringArrayVarP(&ef.caps, "cap", "c", nil, "add a capability to the bounding set for the process")
+	f.IntVar(&ef.o.PreserveFds, "preserve-fds", 0, "pass N additional file descriptors to the container")
+	return cmd
+}
+
+// process builds the specs.Process: --process replaces everything, as in
+// runc; otherwise the container's own process is the base and the flags
+// change it.
+func (ef *execFlags) process(rt *runtime.Runtime, cmd *cobra.Command, args []string) (*specs.Process, error) {
+	if ef.processFile != "" {
+		b, err := os.ReadFile(ef.processFile)
+		if err != nil {
+			return nil, fmt.Errorf("read process file: %w", err)
+		}
+		var p specs.Process
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("process file %s: %v: %w", ef.processFile, err, runtime.ErrInvalid)
+		}
+		if cmd.Flags().Changed("tty") {
+			p.Terminal = ef.tty
+		}
+		return &p, nil
+	}
+	st, err := rt.Get(args[0])
+	if err != nil {
+		return nil, err
+	}
+	var p specs.Process
+	if st.Config != nil && st.Config.Process != nil {
+		p = *st.Config.Process
+		if p.Capabilities != nil {
+			c := *p.Capabilities
+			p.Capabilities = &c
+		}
+	}
+	p.Args = args[1:]
+	p.Terminal = ef.tty
+	p.ConsoleSize = nil
+	p.Env = append([]string(nil), p.Env...)
+	for _, file := range ef.envFile {
+		vars, err := readEnvFile(file)
+		if err != nil {
+			return nil, err
+		}
+		p.Env = append(p.Env, vars...)
+	}
+	p.Env = append(p.Env, ef.env...)
+	if ef.cwd != "" {
+		p.Cwd = ef.cwd
+	}
+	if ef.noNewPrivs {
+		p.NoNewPrivileges = true
+	}
+	if ef.user != "" {
+		uid, gid, hasGid := strings.Cut(ef.user, ":")
+		u, err := strconv.ParseUint(uid, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %q as a uid: %w", uid, runtime.ErrInvalid)
+		}
+		p.User.UID = uint32(u)
+		if hasGid {
+			g, err := strconv.ParseUint(gid, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("parsing %q as a gid: %w", gid, runtime.ErrInvalid)
+			}
+			p.User.GID = uint32(g)
+		}
+	}
+	for _, g := range ef.addGids {
+		n, err := strconv.ParseUint(g, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("parsing %q as an additional gid: %w", g, runtime.ErrInvalid)
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(n))
+	}
+	if len(ef.caps) > 0 {
+		if p.Capabilities == nil {
+			p.Capabilities = &specs.LinuxCapabilities{}
+		}
+		c := p.Capabilities
+		for _, name := range ef.caps {
+			c.Bounding = append(append([]string(nil), c.Bounding...), name)
+			c.Effective = append(append([]string(nil), c.Effective...), name)
+			c.Permitted = append(append([]string(nil), c.Permitted...), name)
+		}
+	}
+	return &p, nil
+}
+
+// readEnvFile reads KEY=VALUE lines, skipping blanks and # comments.
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read env file: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.Contains(line, "=") {
+			return nil, fmt.Errorf("env file %s: line %q is not KEY=VALUE: %w", path, line, runtime.ErrInvalid)
+		}
+		out = append(out, line)
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,449 @@
+package initproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/unha/unha/internal/caps"
+	"github.com/unha/unha/internal/console"
+	"github.com/unha/unha/internal/hooks"
+	"github.com/unha/unha/internal/initmsg"
+	"github.com/unha/unha/internal/nsenter"
+	"github.com/unha/unha/internal/process"
+	"github.com/unha/unha/internal/rootfs"
+	"github.com/unha/unha/internal/seccomp"
+)
+
+// Main runs init and never returns: it execs the container's process or
+// exits 1 after telling the runtime why.
+func Main() {
+	fd, err := strconv.Atoi(os.Getenv(nsenter.EnvSync))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "unha-runtime init: not started by unha-runtime")
+		os.Exit(2)
+	}
+	os.Unsetenv(nsenter.EnvSync)
+	conn := initmsg.NewConn(os.NewFile(uintptr(fd), "sync"))
+	err = run(conn)
+	// run returns only on failure.
+	_ = conn.Send(&initmsg.Msg{Type: initmsg.TypeError, Error: err.Error()}, -1)
+	os.Exit(1)
+}
+
+type initState struct {
+	conn *initmsg.Conn
+	cfg  *initmsg.Config
+	spec *specs.Spec
+	proc *specs.Process
+	log  *slog.Logger
+	// procFd is the host's /proc/self/fd, opened before pivot_root, to
+	// reopen the exec fifo whatever /proc the container has.
+	procFd int
+}
+
+func run(conn *initmsg.Conn) error {
+	m, _, err := conn.Expect(initmsg.TypeConfig, nil)
+	if err != nil {
+		return err
+	}
+	cfg := m.Config
+	if cfg == nil || cfg.Spec == nil {
+		return errors.New("init: empty config")
+	}
+	is := &initState{conn: conn, cfg: cfg, spec: cfg.Spec, proc: cfg.Spec.Process, procFd: -1}
+	if cfg.Process != nil {
+		is.proc = cfg.Process
+	}
+	is.log = slog.New(&connHandler{conn: conn, level: parseLevel(cfg.LogLevel)})
+	if cfg.Exec {
+		return is.execProcess()
+	}
+	return is.create()
+}
+
+func (is *initState) create() error {
+	s, cfg := is.spec, is.cfg
+	if cfg.NewCgroupNS {
+		// Only now, placed in its cgroup, so that the namespace's root is
+		// the container's own cgroup.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return os.NewSyscallError("unshare cgroup namespace", err)
+		}
+	}
+	if err := setupTimeNS(s); err != nil {
+		return err
+	}
+	fd, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: "/proc/self/fd", Err: err}
+	}
+	if !isProcfs(fd) {
+		unix.Close(fd)
+		return errors.New("init: /proc is not procfs")
+	}
+	is.procFd = fd
+
+	ropts := rootfs.Options{NoPivot: cfg.NoPivot, InUserNS: inUserNS(s), CgroupPaths: cfg.CgroupPaths, Logger: is.log}
+	if err := rootfs.Prepare(s, ropts); err != nil {
+		return err
+	}
+	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeMounted}, -1); err != nil {
+		return err
+	}
+	if _, _, err := is.conn.Expect(initmsg.TypeGo, nil); err != nil {
+		return err
+	}
+	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
+		state := cfg.State
+		state.Status = specs.StateCreated
+		if err := hooks.Run(context.Background(), s.Hooks.CreateContainer, &state); err != nil {
+			return fmt.Errorf("createContainer hook: %w", err)
+		}
+	}
+	if hasMountNS(s) {
+		if err := rootfs.Enter(s.Root.Path, ropts); err != nil {
+			return err
+		}
+	} else if err := unix.Chroot(s.Root.Path); err != nil {
+		return os.NewSyscallError("chroot", err)
+	} else if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	if is.proc.Terminal {
+		if err := is.setupConsole(true); err != nil {
+			return err
+		}
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return os.NewSyscallError("sethostname", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return os.NewSyscallError("setdomainname", err)
+		}
+	}
+	if len(s.Linux.Sysctl) > 0 {
+		if err := process.Sysctl(s.Linux.Sysctl); err != nil {
+			return err
+		}
+	}
+	if hasMountNS(s) {
+		if err := rootfs.Finish(s, ropts); err != nil {
+			return err
+		}
+	}
+	if !cfg.NoNewKeyring {
+		// A session keyring of the container's own, so it cannot read the
+		// keys of the host session (runc does the same).
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return os.NewSyscallError("keyctl join session keyring", err)
+		}
+	}
+	return is.finish()
+}
+
+// finish applies the process's own attributes, reports ready, and (for
+// create) waits on the exec fifo before execve.
+func (is *initState) finish() error {
+	p, s := is.proc, is.spec
+	if err := process.Apply(p, s.Linux); err != nil {
+		return err
+	}
+	argv0, err := lookPath(p)
+	if err != nil {
+		return err
+	}
+	if p.Cwd != "" {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
+		}
+	}
+	var capPlan *caps.Plan
+	if p.Capabilities != nil {
+		capPlan, err = caps.Plan(p.Capabilities)
+		if err != nil {
+			return err
+		}
+		if err := caps.DropBounding(capPlan); err != nil {
+			return err
+		}
+	}
+	var filter *seccomp.Filter
+	if s.Linux.Seccomp != nil {
+		if filter, err = seccomp.Plan(s.Linux.Seccomp); err != nil {
+			return err
+		}
+	}
+	// Without no_new_privs the filter must be loaded while we still hold
+	// CAP_SYS_ADMIN; with it, as late as possible so fewer of our own
+	// syscalls need allowing.
+	if filter != nil && !p.NoNewPrivileges {
+		if err := is.loadSeccomp(filter); err != nil {
+			return err
+		}
+	}
+	if err := caps.SetKeepCaps(true); err != nil {
+		return err
+	}
+	if err := process.SetUser(p.User, is.cfg.NewUserNS || inUserNS(s)); err != nil {
+		return err
+	}
+	if capPlan != nil {
+		if err := caps.Apply(capPlan); err != nil {
+			return err
+		}
+	} else if err := caps.Clear(); err != nil {
+		return err
+	}
+	if err := caps.SetKeepCaps(false); err != nil {
+		return err
+	}
+	if p.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return os.NewSyscallError("prctl no_new_privs", err)
+		}
+	}
+	if filter != nil && p.NoNewPrivileges {
+		if err := is.loadSeccomp(filter); err != nil {
+			return err
+		}
+	}
+	// Every fd past the preserved ones closes at execve; until then we
+	// still need the sync socket and the fifo.
+	if err := closeExecFrom(3 + is.cfg.PreserveFds); err != nil {
+		return err
+	}
+	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeReady}, -1); err != nil {
+		return err
+	}
+	is.conn.Close()
+	if !is.cfg.Exec {
+		if err := is.waitStart(); err != nil {
+			// Nobody listens on the socket any more: the exit status is
+			// all start sees.
+			os.Exit(1)
+		}
+		if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+			state := is.cfg.State
+			state.Status = specs.StateCreated
+			state.Pid = os.Getpid()
+			if err := hooks.Run(context.Background(), s.Hooks.StartContainer, &state); err != nil {
+				fmt.Fprintf(os.Stderr, "unha-runtime: startContainer hook: %v\n", err)
+				os.Exit(1)
+			}
+		}
+	}
+	if err := process.FinalAffinity(p); err != nil {
+		return err
+	}
+	err = unix.Exec(argv0, p.Args, p.Env)
+	fmt.Fprintf(os.Stderr, "unha-runtime: exec %s: %v\n", argv0, err)
+	os.Exit(127)
+	return nil
+}
+
+// waitStart blocks until `start` opens the exec fifo, then writes the byte
+// that tells it we got there.
+func (is *initState) waitStart() error {
+	fd, err := unix.Openat(is.procFd, strconv.Itoa(is.cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	unix.Close(is.procFd)
+	unix.Close(is.cfg.FifoFd)
+	if _, err := unix.Write(fd, []byte{0}); err != nil {
+		return err
+	}
+	// fd is close-on-exec: the writer goes away at execve.
+	return nil
+}
+
+func (is *initState) loadSeccomp(f *seccomp.Filter) error {
+	nfd, err := f.Load(is.log)
+	if err != nil {
+		return fmt.Errorf("load seccomp filter: %w", err)
+	}
+	if nfd >= 0 {
+		err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeSeccomp}, nfd)
+		unix.Close(nfd)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setupConsole allocates the pty from the container's devpts, sends the
+// master to the runtime and makes the slave init's stdio and controlling
+// terminal (and /dev/console, for create).
+func (is *initState) setupConsole(bindConsole bool) error {
+	master, slave, err := console.NewPty("/dev/pts/ptmx")
+	if err != nil {
+		return err
+	}
+	defer master.Close()
+	defer slave.Close()
+	if cs := is.proc.ConsoleSize; cs != nil {
+		if err := console.SetSize(master, cs.Width, cs.Height); err != nil {
+			return err
+		}
+	}
+	if bindConsole {
+		if err := rootfs.BindConsole("/", slave); err != nil {
+			return err
+		}
+	}
+	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypePty}, int(master.Fd())); err != nil {
+		return err
+	}
+	if _, err := unix.Setsid(); err != nil {
+		return os.NewSyscallError("setsid", err)
+	}
+	if err := unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0); err != nil {
+		return os.NewSyscallError("ioctl TIOCSCTTY", err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := unix.Dup3(int(slave.Fd()), i, 0); err != nil {
+			return os.NewSyscallError("dup3", err)
+		}
+	}
+	return nil
+}
+
+// setupTimeNS creates (or keeps, when joined by the constructor) the time
+// namespace: unshare puts only future children in it, and execve counts as
+// entering, so offsets written now apply to the container's process.
+func setupTimeNS(s *specs.Spec) error {
+	path, listed := nsPath(s, specs.TimeNamespace)
+	if !listed || path != "" {
+		if len(s.Linux.TimeOffsets) > 0 && path != "" {
+			return errors.New("timeOffsets cannot be set for a joined time namespace")
+		}
+		return nil
+	}
+	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
+		return os.NewSyscallError("unshare time namespace", err)
+	}
+	if len(s.Linux.TimeOffsets) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	for clock, off := range s.Linux.TimeOffsets {
+		switch clock {
+		case "monotonic", "boottime":
+		default:
+			return fmt.Errorf("timeOffsets: unknown clock %q", clock)
+		}
+		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	if err := os.WriteFile("/proc/self/timens_offsets", []byte(b.String()), 0); err != nil {
+		return fmt.Errorf("write time namespace offsets: %w", err)
+	}
+	return nil
+}
+
+func nsPath(s *specs.Spec, t specs.LinuxNamespaceType) (string, bool) {
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return ns.Path, true
+		}
+	}
+	return "", false
+}
+
+func hasMountNS(s *specs.Spec) bool {
+	_, ok := nsPath(s, specs.MountNamespace)
+	return ok
+}
+
+func inUserNS(s *specs.Spec) bool {
+	_, ok := nsPath(s, specs.UserNamespace)
+	return ok
+}
+
+func isProcfs(fd int) bool {
+	var st unix.Statfs_t
+	return unix.Fstatfs(fd, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
+}
+
+// closeExecFrom marks every fd >= from close-on-exec, so nothing of the
+// runtime's leaks into the container (CVE-2024-21626 leaked a cgroup fd
+// that let `cwd` reach the host).
+func closeExecFrom(from int) error {
+	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return nil
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err == nil && fd >= from {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}
+
+// lookPath resolves args[0] in the container as execve will, with the
+// process's own PATH, and gives runc's error text, which Docker and podman
+// map to exit codes 126 and 127.
+func lookPath(p *specs.Process) (string, error) {
+	name := p.Args[0]
+	if strings.Contains(name, "/") {
+		if err := checkExecutable(name); err != nil {
+			return "", fmt.Errorf("exec: %q: %w", name, err)
+		}
+		return name, nil
+	}
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range p.Env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	var permErr error
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		c := filepath.Join(dir, name)
+		err := checkExecutable(c)
+		if err == nil {
+			return c, nil
+		}
+		if errors.Is(err, unix.EACCES) && permErr == nil {
+			permErr = err
+		}
+	}
+	if permErr != nil {
+		return "", fmt.Errorf("exec: %q: %w", name, permErr)
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+func checkExecutable(path string) error {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return unix.EACCES
+	}
+	if err := unix.Faccessat(unix.AT_FDCWD, path, unix.X_OK, unix.AT_EACCESS); err != nil {
+		return err
+	}
+	return nil
+}

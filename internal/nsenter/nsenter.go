@@ -1,0 +1,33 @@
+// Package nsenter holds the runtime's only C: a constructor that runs before
+// the Go runtime starts its threads, when the runtime re-executes itself as a
+// container's init or exec helper and must join existing namespaces.
+//
+// Go cannot do this itself: setns(2) into a user namespace fails with EINVAL
+// in a multi-threaded process, and setns into a mount namespace needs a
+// thread that does not share its fs_struct, which every Go thread does.
+// Before main, the process has exactly one thread, so the constructor can
+// join a user namespace, then the others, create the namespaces that must be
+// owned by that user namespace, and fork once so that a joined or new pid
+// namespace applies (setns and unshare of CLONE_NEWPID only affect children).
+//
+// The constructor does nothing unless _UNHA_NSENTER is set, so the common
+// path (every namespace new, created by clone(2) from Go) pays nothing. The
+// protocol is described in nsenter.c; the Go side that speaks it lives in
+// internal/runtime.
+package nsenter
+
+// #cgo CFLAGS: -Wall -Werror -std=gnu11
+// extern void unha_nsenter(void);
+// void __attribute__((constructor)) unha_nsenter_init(void) { unha_nsenter(); }
+import "C"
+
+// Env names the constructor reads. Keep in sync with nsenter.c.
+const (
+	// EnvJoin lists "fd:flag,fd:flag" pairs: namespace fds to setns, in
+	// order, with their CLONE_NEW* flag.
+	EnvJoin = "_UNHA_NSENTER"
+	// EnvUnshare is a decimal CLONE_NEW* mask to unshare after joining.
+	EnvUnshare = "_UNHA_NSUNSHARE"
+	// EnvSync is the fd of the SOCK_SEQPACKET sync socket to the runtime.
+	EnvSync = "_UNHA_SYNCFD"
+)

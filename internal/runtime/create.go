@@ -1,0 +1,294 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/unha/unha/internal/cgroups"
+	"github.com/unha/unha/internal/console"
+	"github.com/unha/unha/internal/hooks"
+	"github.com/unha/unha/internal/initmsg"
+	"github.com/unha/unha/internal/namespaces"
+	"github.com/unha/unha/internal/spec"
+)
+
+// CreateOpts are the create (and run) flags.
+type CreateOpts struct {
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFds   int
+	// Foreground: `run` without --detach. With a terminal and no console
+	// socket, the pty master comes back in Created.Pty for the caller to
+	// proxy.
+	Foreground bool
+}
+
+// Created is a container whose init waits on the exec fifo.
+type Created struct {
+	State *State
+	// Pty is the terminal's master when the caller proxies it.
+	Pty *os.File
+	// child is set when init is our child (run in the foreground reaps it).
+	child *child
+}
+
+// Create builds a container up to the point where only execve of the
+// user's process is left, as `create` must. On any failure it undoes all it
+// did: no state dir, cgroup, process or mount is left behind.
+func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
+	if err := spec.ValidateID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	s, err := spec.Load(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if s.Process == nil {
+		return nil, fmt.Errorf("config.json: process is missing: %w", ErrInvalid)
+	}
+	if fi, err := os.Stat(s.Root.Path); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("rootfs %s does not exist or is not a directory: %w", s.Root.Path, ErrInvalid)
+	}
+	if s.Process.Terminal && o.ConsoleSocket == "" && !o.Foreground {
+		return nil, fmt.Errorf("cannot allocate tty if unha-runtime will detach without setting console socket: %w", ErrInvalid)
+	}
+	if !s.Process.Terminal && o.ConsoleSocket != "" {
+		return nil, fmt.Errorf("cannot use console socket if unha-runtime will not detach or allocate tty: %w", ErrInvalid)
+	}
+	nsPlan, err := namespaces.New(s.Linux.Namespaces)
+	if err != nil {
+		return nil, fmt.Errorf("config.json: %v: %w", err, ErrInvalid)
+	}
+	if nsPlan.NewUser && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
+		return nil, fmt.Errorf("config.json: a new user namespace needs uidMappings and gidMappings: %w", ErrInvalid)
+	}
+	preserve := o.PreserveFds
+	if lfds, _ := strconv.Atoi(os.Getenv("LISTEN_FDS")); lfds > 0 {
+		// socket activation: systemd's fds 3..3+N-1 reach the container,
+		// which sees itself as their LISTEN_PID (pid 1).
+		preserve = max(preserve, lfds)
+		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(lfds), "LISTEN_PID=1")
+	}
+
+	lock, err := r.Store.Reserve(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	st := &State{
+		State: specs.State{
+			Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
+			Bundle: bundle, Annotations: s.Annotations,
+		},
+		Rootfs:  s.Root.Path,
+		Created: time.Now().UTC(),
+		Owner:   ownerName(),
+		Config:  s,
+		NoPivot: o.NoPivot,
+	}
+	var cg cgroups.Manager
+	var ch *child
+	defer func() {
+		if err == nil {
+			return
+		}
+		if ch != nil {
+			ch.kill()
+		}
+		if cg != nil {
+			if derr := cg.Destroy(); derr != nil {
+				r.Log.Warn("remove cgroup after failed create", "err", derr)
+			}
+		}
+		_ = r.Store.Remove(o.ID)
+	}()
+
+	cg, err = cgroups.New(s.Linux.CgroupsPath, o.ID, r.cgroupOpts())
+	if err != nil {
+		return nil, err
+	}
+	st.CgroupPaths = cg.Paths()
+	// Saved before anything exists that must be cleaned up, so that a
+	// runtime killed from here on leaves a state `delete --force` can use.
+	if err := r.Store.Save(st); err != nil {
+		return nil, err
+	}
+	if err := cg.Create(); err != nil {
+		return nil, err
+	}
+	st.CgroupCreated = cg.Created()
+	if err := cg.Set(s.Linux.Resources); err != nil {
+		return nil, err
+	}
+	cgFD, err := cg.OpenFD()
+	if err != nil {
+		return nil, err
+	}
+	if cgFD != nil {
+		defer cgFD.Close()
+	}
+
+	fifoPath := filepath.Join(r.Store.dir(o.ID), fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
+		return nil, &os.PathError{Op: "mkfifo", Path: fifoPath, Err: err}
+	}
+	// Writable by everyone, past the umask: init reopens it after it has
+	// become the container's user, which may be anybody. Only the path is
+	// guarded (the state dir is 0711 under a 0700 root).
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return nil, err
+	}
+	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer fifo.Close()
+
+	sc := &spawnConfig{
+		ns: nsPlan, uidMaps: s.Linux.UIDMappings, gidMaps: s.Linux.GIDMappings,
+		cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		preserve: preserve, extra: []*os.File{fifo}, verb: "init", log: r.Log,
+	}
+	ch, err = startInit(sc)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil || !o.Foreground {
+			ch.conn.Close()
+		}
+	}()
+	st.Pid = ch.pid
+	st.InitStart = ch.start
+	if err := r.Store.Save(st); err != nil {
+		return nil, err
+	}
+	if err := cg.AddProc(ch.pid); err != nil {
+		return nil, err
+	}
+
+	cfg := &initmsg.Config{
+		ID: o.ID, Bundle: bundle, Spec: s, NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring,
+		Console: s.Process.Terminal, PreserveFds: preserve, NewCgroupNS: nsPlan.NewCgroup,
+		NewUserNS: nsPlan.NewUser, CgroupPaths: st.CgroupPaths, FifoFd: sc.extraFd(0),
+		State: st.State, LogLevel: r.LogLevel,
+	}
+	cfg.State.Pid = ch.pid
+	if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeConfig, Config: cfg}, -1); err != nil {
+		return nil, err
+	}
+	created := &Created{State: st, child: ch}
+	if err := r.driveInit(ch, st, o, created); err != nil {
+		return nil, err
+	}
+	st.Status = specs.StateCreated
+	if err := r.Store.Save(st); err != nil {
+		return nil, err
+	}
+	if o.PidFile != "" {
+		if err := WritePidFile(o.PidFile, ch.pid); err != nil {
+			return nil, fmt.Errorf("write pid file: %w", err)
+		}
+	}
+	return created, nil
+}
+
+// driveInit answers init's requests until it reports ready.
+func (r *Runtime) driveInit(ch *child, st *State, o CreateOpts, created *Created) error {
+	logf := initLogger(r.Log)
+	for {
+		m, f, err := ch.conn.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return r.initDied(ch)
+			}
+			return err
+		}
+		switch m.Type {
+		case initmsg.TypeLog:
+			logf(m.Level, m.Text)
+		case initmsg.TypeError:
+			return errors.New(m.Error)
+		case initmsg.TypePty:
+			if f == nil {
+				return errors.New("init sent no pty")
+			}
+			if o.ConsoleSocket != "" {
+				err := console.SendFd(o.ConsoleSocket, f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("send pty to console socket: %w", err)
+				}
+			} else {
+				created.Pty = f
+			}
+		case initmsg.TypeMounted:
+			hs := st.Config.Hooks
+			if hs != nil {
+				state := st.State
+				state.Status = specs.StateCreating
+				//lint:ignore SA1019 prestart is deprecated but still part of the spec, and runs here
+				if err := hooks.Run(context.Background(), hs.Prestart, &state); err != nil { //nolint:staticcheck
+					return fmt.Errorf("prestart hook: %w", err)
+				}
+				if err := hooks.Run(context.Background(), hs.CreateRuntime, &state); err != nil {
+					return fmt.Errorf("createRuntime hook: %w", err)
+				}
+			}
+			if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeGo}, -1); err != nil {
+				return err
+			}
+		case initmsg.TypeSeccomp:
+			err := r.sendSeccompFd(st, f)
+			if f != nil {
+				f.Close()
+			}
+			if err != nil {
+				return err
+			}
+		case initmsg.TypeReady:
+			return nil
+		default:
+			if f != nil {
+				f.Close()
+			}
+			return fmt.Errorf("sync: unexpected %q message from init", m.Type)
+		}
+	}
+}
+
+// initDied explains an init that hung up without an error message.
+func (r *Runtime) initDied(ch *child) error {
+	if ch.cmd.Process.Pid == ch.pid {
+		_ = ch.cmd.Wait()
+		if ps := ch.cmd.ProcessState; ps != nil {
+			return fmt.Errorf("container init exited prematurely: %s", ps)
+		}
+	}
+	return errors.New("container init exited prematurely")
+}
+
+func ownerName() string {
+	if u, err := user.LookupId(strconv.Itoa(os.Geteuid())); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Geteuid())
+}

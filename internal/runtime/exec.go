@@ -1,0 +1,207 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/unha/unha/internal/console"
+	"github.com/unha/unha/internal/initmsg"
+	"github.com/unha/unha/internal/namespaces"
+)
+
+// ExecOpts are the exec flags, the process already resolved (from
+// --process or the inline form).
+type ExecOpts struct {
+	ID            string
+	Process       *specs.Process
+	Detach        bool
+	PidFile       string
+	ConsoleSocket string
+	PreserveFds   int
+}
+
+// Exec starts another process in a running container: in every namespace
+// the container has (the user and mount namespaces joined before Go starts,
+// by the nsenter constructor), cloned into its cgroup, with the process's
+// user, capabilities, rlimits, no_new_privs and the container's seccomp
+// profile. In the foreground it returns the process's exit status.
+func (r *Runtime) Exec(o ExecOpts) (int, error) {
+	p := o.Process
+	if p == nil || len(p.Args) == 0 {
+		return -1, fmt.Errorf("exec: args must not be empty: %w", ErrInvalid)
+	}
+	if p.Terminal && o.Detach && o.ConsoleSocket == "" {
+		return -1, fmt.Errorf("cannot allocate tty if unha-runtime will detach without setting console socket: %w", ErrInvalid)
+	}
+	if !p.Terminal && o.ConsoleSocket != "" {
+		return -1, fmt.Errorf("cannot use console socket if unha-runtime will not detach or allocate tty: %w", ErrInvalid)
+	}
+	st, l, err := r.Store.Open(o.ID, false)
+	if err != nil {
+		return -1, err
+	}
+	r.refresh(st)
+	switch st.Status {
+	case specs.StateRunning, specs.StateCreated:
+	case "paused":
+		l.Unlock()
+		return -1, errors.New("cannot exec in a paused container")
+	default:
+		l.Unlock()
+		return -1, errors.New("cannot exec a container that has stopped")
+	}
+	if !o.Detach {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+			l.Unlock()
+			return -1, os.NewSyscallError("prctl PR_SET_CHILD_SUBREAPER", err)
+		}
+	}
+	sigs := make(chan os.Signal, 64)
+	if !o.Detach {
+		signal.Notify(sigs)
+		defer signal.Stop(sigs)
+	}
+	pid, pty, err := r.spawnExec(st, o)
+	l.Unlock()
+	if err != nil {
+		return -1, err
+	}
+	if o.PidFile != "" {
+		if err := WritePidFile(o.PidFile, pid); err != nil {
+			return -1, fmt.Errorf("write pid file: %w", err)
+		}
+	}
+	if o.Detach {
+		return 0, nil
+	}
+	done := make(chan struct{})
+	if pty != nil {
+		go func() {
+			_ = console.Proxy(context.Background(), pty, os.Stdin, os.Stdout)
+			close(done)
+		}()
+	} else {
+		close(done)
+	}
+	status := r.waitInit(pid, sigs)
+	if pty != nil {
+		<-done
+		pty.Close()
+	}
+	return status, nil
+}
+
+// execPlan joins every namespace the container's init is in that the
+// config lists (a namespace the config does not list is the host's, shared).
+func execPlan(st *State) (*namespaces.Plan, error) {
+	var nss []specs.LinuxNamespace
+	for _, ns := range st.Config.Linux.Namespaces {
+		nss = append(nss, specs.LinuxNamespace{
+			Type: ns.Type,
+			Path: fmt.Sprintf("/proc/%d/ns/%s", st.Pid, namespaces.ProcName[ns.Type]),
+		})
+	}
+	return namespaces.New(nss)
+}
+
+func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err error) {
+	plan, err := execPlan(st)
+	if err != nil {
+		return 0, nil, err
+	}
+	// The container's init must still be the process we recorded when we
+	// open its namespaces: check after planning, before opening.
+	if !alive(st.Pid, st.InitStart) {
+		return 0, nil, errors.New("cannot exec a container that has stopped")
+	}
+	cg, err := r.loadCgroup(st)
+	if err != nil {
+		return 0, nil, err
+	}
+	cgFD, err := cg.OpenFD()
+	if err != nil {
+		return 0, nil, err
+	}
+	if cgFD != nil {
+		defer cgFD.Close()
+	}
+	sc := &spawnConfig{
+		ns: plan, cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
+		preserve: o.PreserveFds, verb: "init", log: r.Log,
+	}
+	ch, err := startInit(sc)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer ch.conn.Close()
+	defer func() {
+		if err != nil {
+			ch.kill()
+			if pty != nil {
+				pty.Close()
+				pty = nil
+			}
+		}
+	}()
+	if err := cg.AddProc(ch.pid); err != nil {
+		return 0, nil, err
+	}
+	cfg := &initmsg.Config{
+		Exec: true, ID: st.ID, Bundle: st.Bundle, Spec: st.Config, Process: o.Process,
+		Console: o.Process.Terminal, PreserveFds: o.PreserveFds, State: st.State, LogLevel: r.LogLevel,
+	}
+	if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeConfig, Config: cfg}, -1); err != nil {
+		return 0, nil, err
+	}
+	logf := initLogger(r.Log)
+	for {
+		m, f, rerr := ch.conn.Recv()
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return 0, nil, r.initDied(ch)
+			}
+			return 0, nil, rerr
+		}
+		switch m.Type {
+		case initmsg.TypeLog:
+			logf(m.Level, m.Text)
+		case initmsg.TypeError:
+			return 0, nil, errors.New(m.Error)
+		case initmsg.TypePty:
+			if f == nil {
+				return 0, nil, errors.New("exec: init sent no pty")
+			}
+			if o.ConsoleSocket != "" {
+				err := console.SendFd(o.ConsoleSocket, f)
+				f.Close()
+				if err != nil {
+					return 0, nil, fmt.Errorf("send pty to console socket: %w", err)
+				}
+			} else {
+				pty = f
+			}
+		case initmsg.TypeSeccomp:
+			serr := r.sendSeccompFd(st, f)
+			if f != nil {
+				f.Close()
+			}
+			if serr != nil {
+				return 0, nil, serr
+			}
+		case initmsg.TypeReady:
+			return ch.pid, pty, nil
+		default:
+			if f != nil {
+				f.Close()
+			}
+			return 0, nil, fmt.Errorf("sync: unexpected %q message from exec", m.Type)
+		}
+	}
+}

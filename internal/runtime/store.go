@@ -1,0 +1,227 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/unha/unha/internal/spec"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// State is what state.json holds. The embedded specs.State and the runc
+// extras (rootfs, created, owner) are what `state` prints; the rest lets a
+// later command find and verify the container's processes and cgroups.
+type State struct {
+	specs.State
+	Rootfs  string    `json:"rootfs"`
+	Created time.Time `json:"created"`
+	Owner   string    `json:"owner"`
+
+	// InitStart is init's start time (field 22 of /proc/PID/stat), so a
+	// recycled pid is never mistaken for the container.
+	InitStart   uint64            `json:"initStart,omitempty"`
+	CgroupPaths map[string]string `json:"cgroupPaths,omitempty"`
+	// CgroupCreated lists the cgroup dirs create made, parents included,
+	// so delete removes exactly those.
+	CgroupCreated []string    `json:"cgroupCreated,omitempty"`
+	Config        *specs.Spec `json:"config,omitempty"`
+	NoPivot       bool        `json:"noPivot,omitempty"`
+}
+
+// Store is the runtime root (--root): one directory per container.
+type Store struct {
+	Root string
+}
+
+// DefaultRoot is runc's layout with our name: /run/unha-runtime for root,
+// $XDG_RUNTIME_DIR/unha-runtime otherwise.
+func DefaultRoot() string {
+	if os.Geteuid() != 0 {
+		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+			return filepath.Join(d, "unha-runtime")
+		}
+	}
+	return "/run/unha-runtime"
+}
+
+func (s *Store) dir(id string) string { return filepath.Join(s.Root, id) }
+
+// Lock is an flock held on a container directory.
+type Lock struct {
+	f *os.File
+}
+
+// Unlock releases the lock.
+func (l *Lock) Unlock() {
+	if l != nil && l.f != nil {
+		l.f.Close()
+	}
+}
+
+func lockDir(dir string, how int) (*Lock, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	for {
+		err = unix.Flock(fd, how)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, &os.PathError{Op: "flock", Path: dir, Err: err}
+	}
+	return &Lock{f: os.NewFile(uintptr(fd), dir)}, nil
+}
+
+// Reserve makes the container's directory, refusing an id in use, and
+// returns it locked. mkdir is the atomic test-and-set: two creates of one
+// id race to it and exactly one wins.
+func (s *Store) Reserve(id string) (*Lock, error) {
+	if err := spec.ValidateID(id); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.Root, 0o700); err != nil {
+		return nil, fmt.Errorf("create runtime root: %w", err)
+	}
+	d := s.dir(id)
+	if err := os.Mkdir(d, 0o711); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, ErrExist
+		}
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	l, err := lockDir(d, unix.LOCK_EX)
+	if err != nil {
+		os.Remove(d)
+		return nil, err
+	}
+	return l, nil
+}
+
+// Open locks an existing container's directory (exclusive or shared) and
+// reads its state.
+func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
+	if err := spec.ValidateID(id); err != nil {
+		return nil, nil, err
+	}
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	l, err := lockDir(s.dir(id), how)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, ErrNotExist
+		}
+		return nil, nil, err
+	}
+	st, err := s.read(id)
+	if err != nil {
+		l.Unlock()
+		return nil, nil, err
+	}
+	return st, l, nil
+}
+
+func (s *Store) read(id string) (*State, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir(id), stateFile))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// A directory without state is a create that died before its
+			// first write: it exists for delete --force, nothing else.
+			return &State{State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating}}, nil
+		}
+		return nil, err
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
+	}
+	return &st, nil
+}
+
+// Save writes state.json atomically: a temp file in the same directory,
+// fsync'd, then renamed over the old one, so a reader (or a crash) sees the
+// old state or the new, never half of one.
+func (s *Store) Save(st *State) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.dir(st.ID), stateFile), b, 0o600)
+}
+
+// Remove deletes the container's directory.
+func (s *Store) Remove(id string) error {
+	return os.RemoveAll(s.dir(id))
+}
+
+// List returns the ids under the root.
+func (s *Store) List() ([]string, error) {
+	ents, err := os.ReadDir(s.Root)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		if e.IsDir() && spec.ValidateID(e.Name()) == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// WritePidFile writes pid as digits with no newline (containerd and conmon
+// parse it that way), atomically, at an absolute path.
+func WritePidFile(path string, pid int) error {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(p, []byte(strconv.Itoa(pid)), 0o644)
+}

@@ -1,0 +1,101 @@
+package runtime
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestReserve(t *testing.T) {
+	s := &Store{Root: filepath.Join(t.TempDir(), "root")}
+	// Many creates of one id race to mkdir: exactly one wins.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, dups := 0, 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := s.Reserve("c1")
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+				l.Unlock()
+			case errors.Is(err, ErrExist):
+				dups++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || dups != 7 {
+		t.Fatalf("wins %d dups %d", wins, dups)
+	}
+	if _, err := s.Reserve("../evil"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad id: %v", err)
+	}
+}
+
+func TestSaveOpen(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	l, err := s.Reserve("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State{State: specs.State{ID: "c1", Status: specs.StateCreated, Pid: 42}}
+	if err := s.Save(st); err != nil {
+		t.Fatal(err)
+	}
+	l.Unlock()
+	got, l2, err := s.Open("c1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Unlock()
+	if got.Pid != 42 || got.Status != specs.StateCreated {
+		t.Errorf("read back %+v", got.State)
+	}
+	ents, _ := os.ReadDir(filepath.Join(s.Root, "c1"))
+	if len(ents) != 1 {
+		t.Errorf("temp files left: %v", ents)
+	}
+	if _, _, err := s.Open("nope", false); !errors.Is(err, ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestWritePidFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pid")
+	if err := WritePidFile(p, 1234); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(p)
+	if string(b) != "1234" {
+		t.Errorf("pid file %q", b)
+	}
+}
+
+func TestParseSignal(t *testing.T) {
+	for in, want := range map[string]unix.Signal{
+		"9": unix.SIGKILL, "KILL": unix.SIGKILL, "SIGKILL": unix.SIGKILL, "sigterm": unix.SIGTERM,
+		"term": unix.SIGTERM, "SIGRTMIN+3": unix.Signal(37), "RTMAX-1": unix.Signal(63), "HUP": unix.SIGHUP,
+	} {
+		got, err := ParseSignal(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "65", "SIGNOPE", "", "-1"} {
+		if _, err := ParseSignal(bad); err == nil {
+			t.Errorf("ParseSignal(%q) accepted", bad)
+		}
+	}
+}
