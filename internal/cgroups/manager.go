@@ -3,6 +3,7 @@ package cgroups
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,6 +149,13 @@ func (m *manager) hierOf(dir string) *cgDir {
 		}
 	}
 	return nil
+}
+
+func (m *manager) log() *slog.Logger {
+	if m.opts.Logger != nil {
+		return m.opts.Logger
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 func (m *manager) Version() int {

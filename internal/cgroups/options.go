@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"errors"
+	"log/slog"
 	"path/filepath"
 )
 
@@ -36,6 +37,8 @@ type Options struct {
 	// directories it made. When nil, Destroy removes the container's own
 	// directories (and their descendants) only, as runc does.
 	Created []string
+	// Logger receives warnings (ignored deprecated fields); nil discards.
+	Logger *slog.Logger
 
 	// systemdRunDir overrides systemdRunDir in tests.
 	systemdRunDir string

@@ -32,7 +32,7 @@ const (
 type checkKind int
 
 const (
-	checkNone checkKind = iota
+	_ checkKind = iota // no check
 	// checkShares reads cpu.shares back: the kernel clamps out-of-range
 	// values silently instead of failing the write.
 	checkShares

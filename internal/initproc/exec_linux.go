@@ -1,11 +1,5 @@
 package initproc
 
-import (
-	"os"
-
-	"golang.org/x/sys/unix"
-)
-
 // execProcess is the exec side: the constructor has already joined the
 // container's namespaces (its mount namespace puts us at the container's
 // root), the runtime has placed us in its cgroup; what is left is the
@@ -15,9 +9,6 @@ func (is *initState) execProcess() error {
 		if err := is.setupConsole(false); err != nil {
 			return err
 		}
-	}
-	if err := unix.Chdir("/"); err != nil {
-		return os.NewSyscallError("chdir", err)
 	}
 	return is.finish()
 }

@@ -92,7 +92,10 @@ func (is *initState) create() error {
 	}
 	is.procFd = fd
 
-	ropts := rootfs.Options{NoPivot: cfg.NoPivot, InUserNS: inUserNS(s), CgroupPaths: cfg.CgroupPaths, Logger: is.log}
+	ropts := rootfs.Options{
+		NoPivot: cfg.NoPivot, InUserNS: inUserNS(s), NoMountNS: !hasMountNS(s),
+		CgroupPaths: cfg.CgroupPaths, Logger: is.log,
+	}
 	if err := rootfs.Prepare(s, ropts); err != nil {
 		return err
 	}
@@ -109,13 +112,7 @@ func (is *initState) create() error {
 			return fmt.Errorf("createContainer hook: %w", err)
 		}
 	}
-	if hasMountNS(s) {
-		if err := rootfs.Enter(s.Root.Path, ropts); err != nil {
-			return err
-		}
-	} else if err := unix.Chroot(s.Root.Path); err != nil {
-		return os.NewSyscallError("chroot", err)
-	} else if err := unix.Chdir("/"); err != nil {
+	if err := rootfs.Enter(s.Root.Path, ropts); err != nil {
 		return err
 	}
 	if is.proc.Terminal {
@@ -124,13 +121,13 @@ func (is *initState) create() error {
 		}
 	}
 	if s.Hostname != "" {
-		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-			return os.NewSyscallError("sethostname", err)
+		if err := process.SetHostname(s.Hostname); err != nil {
+			return err
 		}
 	}
 	if s.Domainname != "" {
-		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
-			return os.NewSyscallError("setdomainname", err)
+		if err := process.SetDomainname(s.Domainname); err != nil {
+			return err
 		}
 	}
 	if len(s.Linux.Sysctl) > 0 {
@@ -138,10 +135,8 @@ func (is *initState) create() error {
 			return err
 		}
 	}
-	if hasMountNS(s) {
-		if err := rootfs.Finish(s, ropts); err != nil {
-			return err
-		}
+	if err := rootfs.Finish(s, ropts); err != nil {
+		return err
 	}
 	if !cfg.NoNewKeyring {
 		// A session keyring of the container's own, so it cannot read the
@@ -157,27 +152,25 @@ func (is *initState) create() error {
 // create) waits on the exec fifo before execve.
 func (is *initState) finish() error {
 	p, s := is.proc, is.spec
-	if err := process.Apply(p, s.Linux); err != nil {
+	if err := applyAttrs(p, s.Linux); err != nil {
 		return err
 	}
-	argv0, err := lookPath(p)
+	// Read the container's passwd while we can still read every file.
+	env := withHome(p.Env, p.User.UID)
+	// No capabilities in the config means none at all, not the runtime's.
+	c := p.Capabilities
+	if c == nil {
+		c = &specs.LinuxCapabilities{}
+	}
+	capPlan, err := caps.NewPlan(c)
 	if err != nil {
 		return err
 	}
-	if p.Cwd != "" {
-		if err := unix.Chdir(p.Cwd); err != nil {
-			return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", p.Cwd, err)
-		}
+	for _, w := range capPlan.Warnings {
+		is.log.Warn(w)
 	}
-	var capPlan *caps.Plan
-	if p.Capabilities != nil {
-		capPlan, err = caps.Plan(p.Capabilities)
-		if err != nil {
-			return err
-		}
-		if err := caps.DropBounding(capPlan); err != nil {
-			return err
-		}
+	if err := caps.DropBounding(capPlan); err != nil {
+		return err
 	}
 	var filter *seccomp.Filter
 	if s.Linux.Seccomp != nil {
@@ -196,17 +189,21 @@ func (is *initState) finish() error {
 	if err := caps.SetKeepCaps(true); err != nil {
 		return err
 	}
-	if err := process.SetUser(p.User, is.cfg.NewUserNS || inUserNS(s)); err != nil {
+	if err := process.SetUser(p.User); err != nil {
 		return err
 	}
-	if capPlan != nil {
-		if err := caps.Apply(capPlan); err != nil {
-			return err
-		}
-	} else if err := caps.Clear(); err != nil {
+	if err := caps.Apply(capPlan); err != nil {
 		return err
 	}
 	if err := caps.SetKeepCaps(false); err != nil {
+		return err
+	}
+	// As the container's user, so a directory only it may enter works.
+	if err := chdirInside(p.Cwd); err != nil {
+		return err
+	}
+	argv0, err := lookPath(p)
+	if err != nil {
 		return err
 	}
 	if p.NoNewPrivileges {
@@ -244,10 +241,10 @@ func (is *initState) finish() error {
 			}
 		}
 	}
-	if err := process.FinalAffinity(p); err != nil {
+	if err := finalAffinity(p); err != nil {
 		return err
 	}
-	err = unix.Exec(argv0, p.Args, p.Env)
+	err = unix.Exec(argv0, p.Args, env)
 	fmt.Fprintf(os.Stderr, "unha-runtime: exec %s: %v\n", argv0, err)
 	os.Exit(127)
 	return nil
@@ -377,6 +374,24 @@ func isProcfs(fd int) bool {
 	return unix.Fstatfs(fd, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
 
+// chdirInside changes to the process's cwd and checks that it is inside
+// the container's root: CVE-2024-21626 set cwd to /proc/self/fd/N, an fd of
+// the runtime's that pointed at the host, and getcwd then reports a path
+// outside the root (the kernel prefixes it with "(unreachable)").
+func chdirInside(cwd string) error {
+	if cwd == "" {
+		cwd = "/"
+	}
+	if err := unix.Chdir(cwd); err != nil {
+		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
+	}
+	wd, err := unix.Getwd()
+	if err != nil || !strings.HasPrefix(wd, "/") {
+		return fmt.Errorf("cwd %q is outside the container's root: %w", cwd, unix.EPERM)
+	}
+	return nil
+}
+
 // closeExecFrom marks every fd >= from close-on-exec, so nothing of the
 // runtime's leaks into the container (CVE-2024-21626 leaked a cgroup fd
 // that let `cwd` reach the host).
@@ -435,11 +450,11 @@ func lookPath(p *specs.Process) (string, error) {
 }
 
 func checkExecutable(path string) error {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		return err
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+	if fi.IsDir() {
 		return unix.EACCES
 	}
 	if err := unix.Faccessat(unix.AT_FDCWD, path, unix.X_OK, unix.AT_EACCESS); err != nil {

@@ -171,11 +171,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil || !o.Foreground {
-			ch.conn.Close()
-		}
-	}()
+	defer ch.conn.Close()
 	st.Pid = ch.pid
 	st.InitStart = ch.start
 	if err := r.Store.Save(st); err != nil {

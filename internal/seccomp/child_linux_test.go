@@ -30,6 +30,7 @@ const (
 	envExec    = "UNHA_SECCOMP_TEST_EXEC"    // program to execve after the calls
 	envAgent   = "UNHA_SECCOMP_TEST_AGENT"   // listener socket for the notify fd
 	envNoNNP   = "UNHA_SECCOMP_TEST_NO_NNP"  // load without no_new_privs or CAP_SYS_ADMIN
+	envTrace   = "UNHA_SECCOMP_TEST_TRACE"   // program to run under ptrace after loading
 	noSuchPid  = 999999999                   // above PID_MAX_LIMIT: kill() gives ESRCH
 	perLinux32 = 0x0008                      // PER_LINUX32, <linux/personality.h>
 	queryPers  = 0xffffffff                  // personality(0xffffffff) only reads it
@@ -97,6 +98,14 @@ func childMain(prof string) int {
 		}
 		fmt.Fprintf(&out, "%d %d\n", int64(r), int(errno))
 	}
+	if prog := os.Getenv(envTrace); prog != "" {
+		msg, status, err := traceSeccomp(prog)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "child: trace:", err)
+			return 107
+		}
+		fmt.Fprintf(&out, "%d 0\n%d 0\n", msg, status)
+	}
 	os.Stdout.Write(out.Bytes())
 	if prog := os.Getenv(envExec); prog != "" {
 		err := syscall.Exec(prog, []string{prog}, os.Environ())
@@ -104,6 +113,63 @@ func childMain(prof string) int {
 		return 106
 	}
 	return 0
+}
+
+// traceSeccomp runs prog under ptrace with PTRACE_O_TRACESECCOMP, lets it
+// through its first SCMP_ACT_TRACE stop and returns the stop's message
+// (SECCOMP_RET_DATA, the profile's errnoRet) and prog's exit status.
+func traceSeccomp(prog string) (msg uint, status int, err error) {
+	// ptrace requests must come from the tracing thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer devnull.Close()
+	pid, err := syscall.ForkExec(prog, []string{prog}, &syscall.ProcAttr{
+		Files: []uintptr{devnull.Fd(), devnull.Fd(), 2},
+		Sys:   &syscall.SysProcAttr{Ptrace: true},
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	var ws syscall.WaitStatus
+	wait := func() error {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		return err
+	}
+	// Stopped by SIGTRAP at execve.
+	if err := wait(); err != nil || !ws.Stopped() {
+		return 0, 0, fmt.Errorf("first stop: %v %v", ws, err)
+	}
+	if err := syscall.PtraceSetOptions(pid, unix.PTRACE_O_TRACESECCOMP|unix.PTRACE_O_EXITKILL); err != nil {
+		return 0, 0, err
+	}
+	seen := false
+	for {
+		if err := syscall.PtraceCont(pid, 0); err != nil {
+			return 0, 0, err
+		}
+		if err := wait(); err != nil {
+			return 0, 0, err
+		}
+		if ws.Exited() {
+			if !seen {
+				return 0, 0, fmt.Errorf("%s exited %d without a seccomp stop", prog, ws.ExitStatus())
+			}
+			return msg, ws.ExitStatus(), nil
+		}
+		if !ws.Stopped() || ws.StopSignal() != syscall.SIGTRAP || ws.TrapCause() != unix.PTRACE_EVENT_SECCOMP {
+			return 0, 0, fmt.Errorf("unexpected status %#x", ws)
+		}
+		if !seen {
+			if msg, err = syscall.PtraceGetEventMsg(pid); err != nil {
+				return 0, 0, err
+			}
+			seen = true
+		}
+	}
 }
 
 // dropSysAdmin clears CAP_SYS_ADMIN from the calling thread's effective set.
@@ -163,6 +229,7 @@ type result struct {
 
 // child is a finished child run.
 type child struct {
+	pid     int
 	results []result
 	stdout  string
 	stderr  string
@@ -182,7 +249,7 @@ func runChild(t *testing.T, s *specs.LinuxSeccomp, calls []string, extraEnv ...s
 	}
 	if slices.ContainsFunc(extraEnv, func(e string) bool { return strings.HasPrefix(e, envExec+"=") }) {
 		// The exec'd program owns stdout.
-		return child{stdout: stdout.String(), stderr: stderr.String(), status: cmd.ProcessState.Sys().(syscall.WaitStatus)}
+		return child{pid: cmd.Process.Pid, stdout: stdout.String(), stderr: stderr.String(), status: cmd.ProcessState.Sys().(syscall.WaitStatus)}
 	}
 	return parseChild(t, cmd, stdout.String(), stderr.String())
 }
@@ -201,7 +268,7 @@ func childCmd(t *testing.T, s *specs.LinuxSeccomp, calls []string, extraEnv ...s
 
 func parseChild(t *testing.T, cmd *exec.Cmd, stdout, stderr string) child {
 	t.Helper()
-	c := child{stdout: stdout, stderr: stderr, status: cmd.ProcessState.Sys().(syscall.WaitStatus)}
+	c := child{pid: cmd.Process.Pid, stdout: stdout, stderr: stderr, status: cmd.ProcessState.Sys().(syscall.WaitStatus)}
 	for line := range strings.Lines(stdout) {
 		var r result
 		var e int

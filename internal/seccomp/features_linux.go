@@ -54,6 +54,11 @@ func Features() *features.Seccomp {
 	return out
 }
 
+var knownActions = []specs.LinuxSeccompAction{
+	specs.ActAllow, specs.ActErrno, specs.ActKill, specs.ActKillProcess, specs.ActKillThread,
+	specs.ActLog, specs.ActNotify, specs.ActTrace, specs.ActTrap,
+}
+
 func archUsable(a specs.Arch) bool {
 	sf, err := libseccomp.NewFilter(libseccomp.ActAllow)
 	if err != nil {

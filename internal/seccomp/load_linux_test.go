@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -197,6 +199,21 @@ func TestLoadTraceWithoutTracer(t *testing.T) {
 	}
 }
 
+// Under a tracer the stop carries errnoRet as the message, and continuing
+// runs the syscall. pwd stops at getcwd and, let through, exits 0.
+func TestLoadTraceMessage(t *testing.T) {
+	pwd, err := exec.LookPath("pwd")
+	if err != nil {
+		t.Skip("no pwd binary:", err)
+	}
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{rule([]string{"getcwd"}, specs.ActTrace, uptr(1234))}}
+	c := runChild(t, s, nil, envTrace+"="+pwd)
+	c.mustExit0(t, 2)
+	if msg, status := c.results[0].ret, c.results[1].ret; msg != 1234 || status != 0 {
+		t.Fatalf("trace message %d, pwd exit status %d; want 1234 and 0", msg, status)
+	}
+}
+
 // The native architecture stays in the filter whatever the profile lists.
 func TestLoadForeignArchitecturesKeepNative(t *testing.T) {
 	s := &specs.LinuxSeccomp{
@@ -211,9 +228,94 @@ func TestLoadForeignArchitecturesKeepNative(t *testing.T) {
 	}
 }
 
+// LOG lets the call through and the kernel writes an audit record
+// (type=1326, AUDIT_SECCOMP) with the action; SECCOMP_FILTER_FLAG_LOG logs
+// ERRNO too, which is otherwise silent.
+func TestLoadLog(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		flags  []specs.LinuxSeccompFlag
+		logged bool // whether the ERRNO on umask is logged
+	}{
+		{name: "action", flags: []specs.LinuxSeccompFlag{}},
+		{name: "action and flag", flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}, logged: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: tc.flags, Syscalls: []specs.LinuxSyscall{
+				rule([]string{"getcwd"}, specs.ActLog, nil),
+				rule([]string{"umask"}, specs.ActErrno, nil),
+			}}
+			wantLog := []string{fmt.Sprintf("syscall=%d compat=0 ip=", unix.SYS_GETCWD), "code=0x7ffc0000"}
+			wantErrnoLog := []string{fmt.Sprintf("syscall=%d compat=0 ip=", unix.SYS_UMASK), "code=0x50000"}
+			// printk_ratelimit() may swallow audit lines printed to the
+			// kernel log (no auditd here); a fresh child after a pause
+			// gets a new burst.
+			var c child
+			var lines []string
+			for try := range 8 {
+				if try > 0 {
+					time.Sleep(time.Second)
+				}
+				c = runChild(t, s, []string{"getcwd", "umask 0o22"})
+				c.mustExit0(t, 2)
+				if c.results[0].errno != 0 || c.results[0].ret <= 0 || c.results[1].errno != unix.EPERM {
+					t.Fatalf("results %v, want getcwd to succeed and umask EPERM", c.results)
+				}
+				if os.Geteuid() != 0 {
+					t.Skip("the kernel log needs root to read")
+				}
+				lines = auditLines(t, c.pid)
+				if hasLine(lines, wantLog) && (!tc.logged || hasLine(lines, wantErrnoLog)) {
+					break
+				}
+			}
+			if !hasLine(lines, wantLog) {
+				t.Fatalf("no audit record %q for pid %d in the kernel log: %q", wantLog, c.pid, lines)
+			}
+			if got := hasLine(lines, wantErrnoLog); got != tc.logged {
+				t.Fatalf("ERRNO logged = %v, want %v: %q", got, tc.logged, lines)
+			}
+		})
+	}
+}
+
+// auditLines returns the kernel log's seccomp audit records for pid.
+func auditLines(t *testing.T, pid int) []string {
+	t.Helper()
+	// Raw fd: os.File would park on the poller at EAGAIN instead of
+	// returning it.
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("open kernel log: %v", err)
+	}
+	defer unix.Close(fd)
+	var out []string
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err == unix.EPIPE { // a record was overwritten: read on
+			continue
+		}
+		if err != nil || n <= 0 {
+			break // EAGAIN: the end
+		}
+		line := string(buf[:n])
+		if strings.Contains(line, "type=1326") && strings.Contains(line, fmt.Sprintf(" pid=%d ", pid)) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func hasLine(lines, parts []string) bool {
+	return slices.ContainsFunc(lines, func(l string) bool {
+		return !slices.ContainsFunc(parts, func(p string) bool { return !strings.Contains(l, p) })
+	})
+}
+
 func TestLoadFlags(t *testing.T) {
 	for _, flags := range [][]specs.LinuxSeccompFlag{
-		nil, {}, {FlagTsync}, {specs.LinuxSeccompFlagLog}, {specs.LinuxSeccompFlagSpecAllow},
+		nil /* unset */, {}, {FlagTsync}, {specs.LinuxSeccompFlagLog}, {specs.LinuxSeccompFlagSpecAllow},
 		{specs.LinuxSeccompFlagWaitKillableRecv}, // no listener: moot, dropped
 		{FlagTsync, specs.LinuxSeccompFlagLog, specs.LinuxSeccompFlagSpecAllow, specs.LinuxSeccompFlagWaitKillableRecv},
 	} {
@@ -247,4 +349,95 @@ func TestParentUnfiltered(t *testing.T) {
 	if mode, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil || mode != 0 {
 		t.Fatalf("test process has seccomp mode %d (%v)", mode, err)
 	}
+}
+
+// The test is the seccomp agent: it gets the notify fd and the container
+// process state over listenerPath, then answers the child's notified calls
+// (a value for getppid, an errno for getpgid) while others run unhindered.
+func TestLoadNotify(t *testing.T) {
+	ln, sock := listenAgent(t)
+	s := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow, ListenerPath: sock, ListenerMetadata: childMeta,
+		Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagWaitKillableRecv},
+		Syscalls: []specs.LinuxSyscall{
+			rule([]string{"getppid", "getpgid"}, specs.ActNotify, nil),
+		},
+	}
+	mask := unix.Umask(0o22) // the child inherits it; umask() there returns it
+	unix.Umask(mask)
+	cmd := childCmd(t, s, []string{"getppid", "getpgid 0", "umask 0o22"}, envAgent+"="+sock)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := false
+	t.Cleanup(func() {
+		if !waited {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+
+	st, fds := recvState(t, ln)
+	pid := cmd.Process.Pid
+	if st.Version != specs.Version || !slices.Equal(st.Fds, []string{specs.SeccompFdName}) || st.Pid != pid ||
+		st.Metadata != childMeta || st.State.Status != childState || st.State.Pid != pid {
+		t.Fatalf("container process state %+v, want fds [seccompFd], pid %d, metadata %q", st, pid, childMeta)
+	}
+	if len(fds) != 1 {
+		t.Fatalf("got %d fds, want 1", len(fds))
+	}
+	nfd := libseccomp.ScmpFd(fds[0])
+	const val, errno = 4242, unix.EOWNERDEAD
+	for range 2 {
+		req, err := libseccomp.NotifReceive(nfd)
+		if err != nil {
+			t.Fatalf("receive notification: %v (child stderr: %s)", err, stderr.String())
+		}
+		if tgid := threadGroup(t, int(req.Pid)); tgid != pid {
+			t.Fatalf("notification from thread %d of process %d, want the child %d", req.Pid, tgid, pid)
+		}
+		resp := &libseccomp.ScmpNotifResp{ID: req.ID}
+		switch req.Data.Syscall {
+		case unix.SYS_GETPPID:
+			resp.Val = val
+		case unix.SYS_GETPGID:
+			resp.Error = int32(errno)
+		default:
+			t.Fatalf("notification for syscall %d, want getppid or getpgid", req.Data.Syscall)
+		}
+		if err := libseccomp.NotifRespond(nfd, resp); err != nil {
+			t.Fatalf("respond: %v", err)
+		}
+	}
+	err := cmd.Wait()
+	waited = true
+	if err != nil {
+		t.Fatalf("child: %v; stderr:\n%s", err, stderr.String())
+	}
+	c := parseChild(t, cmd, stdout.String(), stderr.String())
+	c.mustExit0(t, 3)
+	if r := c.results; r[0] != (result{ret: val}) || r[1].errno != errno || r[2].errno != 0 || r[2].ret != int64(mask) {
+		t.Fatalf("child results %v; want getppid %d, getpgid %v, umask unfiltered", r, val, errno)
+	}
+}
+
+func threadGroup(t *testing.T, tid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no Tgid in /proc/%d/status", tid)
+	return 0
 }

@@ -254,10 +254,6 @@ func parseCondition(a specs.LinuxSeccompArg, field string) (Condition, error) {
 // The names the runtime-spec (v1.3.0, libseccomp v2.6.0) defines. Whether
 // this libseccomp and kernel can use one is Load's and Features' business.
 var (
-	knownActions = []specs.LinuxSeccompAction{
-		specs.ActAllow, specs.ActErrno, specs.ActKill, specs.ActKillProcess, specs.ActKillThread,
-		specs.ActLog, specs.ActNotify, specs.ActTrace, specs.ActTrap,
-	}
 	knownOperators = []specs.LinuxSeccompOperator{
 		specs.OpEqualTo, specs.OpGreaterEqual, specs.OpGreaterThan, specs.OpLessEqual,
 		specs.OpLessThan, specs.OpMaskedEqual, specs.OpNotEqual,

@@ -57,10 +57,13 @@ type Layout struct {
 // host (os.Lstat and os.Readlink in production).
 func Host(lstat func(string) (fs.FileInfo, error), readlink func(string) (string, error)) (*Layout, error) {
 	l := &Layout{}
-	for _, d := range []string{"dev", "proc", "sys", "tmp", "run", "home", "etc", "var", "var/tmp"} {
+	for _, d := range []string{"dev", "proc", "sys", "run", "home", "etc", "var"} {
 		l.Dirs = append(l.Dirs, Dir{Path: d, Mode: 0o755})
 	}
-	l.Dirs = append(l.Dirs, Dir{Path: "root", Mode: 0o700})
+	// Sticky and world-writable; runc also gives a tmpfs mounted on /tmp
+	// the mode of the directory beneath it.
+	l.Dirs = append(l.Dirs, Dir{Path: "tmp", Mode: fs.ModeSticky | 0o777}, Dir{Path: "var/tmp", Mode: fs.ModeSticky | 0o777},
+		Dir{Path: "root", Mode: 0o700})
 	for _, p := range append(append([]string(nil), HostDirs...), hostEtc...) {
 		fi, err := lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {

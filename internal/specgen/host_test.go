@@ -78,6 +78,9 @@ func TestHostMergedUsr(t *testing.T) {
 			t.Errorf("no directory %s in %v", d, l.Dirs)
 		}
 	}
+	if dirs["tmp"] != fs.ModeSticky|0o777 {
+		t.Errorf("tmp mode %v", dirs["tmp"])
+	}
 	if dirs["root"] != 0o700 {
 		t.Errorf("root's home mode %v", dirs["root"])
 	}

@@ -50,9 +50,6 @@ func (e *Env) NewBundle(args ...string) *Bundle {
 	spec.Process.Terminal = false
 	spec.Process.Args = args
 	spec.Root.Readonly = false
-	e.mu.Lock()
-	e.bundles = append(e.bundles, dir)
-	e.mu.Unlock()
 	b.Save()
 	return b
 }

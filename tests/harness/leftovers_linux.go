@@ -16,21 +16,19 @@ import (
 // os.RemoveAll never recurses through a leftover bind mount into a host directory.
 func (e *Env) checkLeftovers(fix bool) {
 	e.T.Helper()
-	ids, _, _ := e.snapshot()
+	ids, _ := e.snapshot()
 	idSet := map[string]bool{}
 	for _, id := range ids {
 		idSet[id] = true
 	}
 	self := os.Getpid()
 
-	// State directories.
-	for _, id := range ids {
-		p := filepath.Join(e.Root, id)
-		if _, err := os.Lstat(p); err == nil {
-			e.T.Errorf("leftover: state directory %s", p)
-			if fix {
-				os.RemoveAll(p)
-			}
+	// State: runc keeps <root>/<id>; look a little deeper for any entry naming an id, so a
+	// different layout of the runtime's state root is checked too.
+	for _, p := range findEntriesNaming(e.Root, ids, 3) {
+		e.T.Errorf("leftover: state directory entry %s", p)
+		if fix {
+			os.RemoveAll(p)
 		}
 	}
 
@@ -101,6 +99,29 @@ func (e *Env) checkLeftovers(fix bool) {
 			}
 		}
 	}
+}
+
+// findEntriesNaming walks at most depth levels below root for entries whose name contains an id.
+func findEntriesNaming(root string, ids []string, depth int) []string {
+	if depth == 0 {
+		return nil
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ent := range entries {
+		p := filepath.Join(root, ent.Name())
+		if mentionsAny(ent.Name(), ids) {
+			out = append(out, p)
+			continue
+		}
+		if ent.IsDir() {
+			out = append(out, findEntriesNaming(p, ids, depth-1)...)
+		}
+	}
+	return out
 }
 
 func mentionsAny(s string, ids []string) bool {

@@ -7,10 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // RuntimeEnv names the environment variable that selects the runtime binary under test.
 const RuntimeEnv = "UNHA_TEST_RUNTIME"
+
+// UnhaEnv names the environment variable that selects the unha binary for its tests.
+const UnhaEnv = "UNHA_TEST_UNHA"
 
 // Suite holds what is built once per test binary.
 type Suite struct {
@@ -26,6 +30,10 @@ type Suite struct {
 	Base string
 	// ModuleRoot is the directory holding go.mod.
 	ModuleRoot string
+
+	unhaOnce sync.Once
+	unha     string
+	unhaErr  error
 }
 
 // NewSuite builds the probe (and the runtime when UNHA_TEST_RUNTIME is unset) into a fresh
@@ -84,6 +92,20 @@ func (s *Suite) build() error {
 		return errors.New("busybox not found: install the busybox-static package")
 	}
 	return nil
+}
+
+// Unha returns the unha CLI for its black-box tests: UNHA_TEST_UNHA if set, else ./cmd/unha
+// built on first use (only the tests that need it pay for the build).
+func (s *Suite) Unha() (string, error) {
+	s.unhaOnce.Do(func() {
+		if p := os.Getenv(UnhaEnv); p != "" {
+			s.unha, s.unhaErr = exec.LookPath(p)
+			return
+		}
+		s.unha = filepath.Join(s.Base, "bin", "unha")
+		s.unhaErr = goBuild(s.ModuleRoot, s.unha, "./cmd/unha")
+	})
+	return s.unha, s.unhaErr
 }
 
 // RuntimeName is the base name of the runtime binary ("runc", "unha-runtime", "crun").

@@ -95,13 +95,11 @@ func Judge(runtime string, results []Result, all []Expectation) Verdict {
 	matchedFail := make([]bool, len(exp))
 	matchedAny := make([]bool, len(exp))
 	for _, r := range results {
-		idx := -1
+		var hits []int
 		for i, e := range exp {
 			if e.matches(r.Name) {
 				matchedAny[i] = true
-				if idx < 0 {
-					idx = i
-				}
+				hits = append(hits, i)
 			}
 		}
 		switch r.Status {
@@ -113,8 +111,10 @@ func Judge(runtime string, results []Result, all []Expectation) Verdict {
 			v.Todo++
 		case Fail:
 			v.Failed++
-			if idx >= 0 {
-				matchedFail[idx] = true
+			for _, i := range hits {
+				matchedFail[i] = true
+			}
+			if len(hits) > 0 {
 				v.Expected = append(v.Expected, r)
 			} else {
 				v.Unexpected = append(v.Unexpected, r)
