@@ -141,26 +141,24 @@ func (g *globals) setup() error {
 	return nil
 }
 
-// runtime builds the lifecycle object. At the default level only errors
-// are logged (podman parses the whole log file as one JSON object).
+// runtime builds the lifecycle object. Warnings go to stderr; into a --log
+// file only errors go at the default level (podman parses the whole file
+// as one JSON object), everything with --debug.
 func (g *globals) runtime() *runtime.Runtime {
-	level := slog.LevelError
-	if g.debug {
-		level = slog.LevelDebug
-	}
+	level := slog.LevelWarn
 	var w io.Writer = os.Stderr
 	if g.logFile != nil {
 		w = g.logFile
+		level = slog.LevelError
 	}
-	lv := ""
 	if g.debug {
-		lv = "debug"
+		level = slog.LevelDebug
 	}
 	return &runtime.Runtime{
 		Store:         runtime.Store{Root: g.root},
 		Log:           newLogger(w, g.logFormat, level),
 		SystemdCgroup: g.systemdCgroup,
-		LogLevel:      lv,
+		LogLevel:      strings.ToLower(level.String()),
 	}
 }
 

@@ -29,7 +29,12 @@ func TestMain(m *testing.M) {
 		runChild(v)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if left := leftoverChildren(); left != "" {
+		fmt.Fprintf(os.Stderr, "tests left child processes behind: %s\n", left)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // runChild applies a plan the way init does, prints the thread's sets

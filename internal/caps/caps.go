@@ -109,7 +109,11 @@ func ParseFor(names []string, last Cap) (Set, []string, error) {
 	for _, n := range names {
 		c, ok := FromName(n)
 		if !ok {
-			return 0, nil, fmt.Errorf("unknown capability %q", n)
+			// runtime-spec: a capability that cannot be mapped to the
+			// kernel is logged as a warning, and runtimes should not
+			// fail (a newer engine may name capabilities we lack).
+			warnings = append(warnings, fmt.Sprintf("unknown capability %q: ignored", n))
+			continue
 		}
 		if c > last {
 			warnings = append(warnings, fmt.Sprintf("capability %s is not supported by the running kernel (cap_last_cap %d): ignored", n, last))

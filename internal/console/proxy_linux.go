@@ -68,6 +68,9 @@ func Proxy(ctx context.Context, master *os.File, stdin io.Reader, stdout io.Writ
 		}()
 	}
 
+	if stdout == nil {
+		stdout = io.Discard
+	}
 	done := make(chan error, 1)
 	go func() { done <- copyOutput(stdout, m) }()
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -37,7 +38,12 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if left := leftoverChildren(); left != "" {
+		fmt.Fprintf(os.Stderr, "tests left child processes behind: %s\n", left)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 func testState() *specs.State {

@@ -82,6 +82,11 @@ func (is *initState) create() error {
 	if err := setupTimeNS(s); err != nil {
 		return err
 	}
+	if path, ok := nsPath(s, specs.NetworkNamespace); ok && path == "" {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
 	fd, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: "/proc/self/fd", Err: err}
@@ -107,7 +112,8 @@ func (is *initState) create() error {
 	}
 	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
 		state := cfg.State
-		state.Status = specs.StateCreated
+		state.Status = specs.StateCreating
+		state.Pid = os.Getpid() // as seen in the container, as runc passes it
 		if err := hooks.Run(context.Background(), s.Hooks.CreateContainer, &state); err != nil {
 			return fmt.Errorf("createContainer hook: %w", err)
 		}
@@ -227,18 +233,9 @@ func (is *initState) finish() error {
 	is.conn.Close()
 	if !is.cfg.Exec {
 		if err := is.waitStart(); err != nil {
-			// Nobody listens on the socket any more: the exit status is
-			// all start sees.
+			// Nobody listens on the socket any more: start learns of it
+			// from the fifo or from our exit.
 			os.Exit(1)
-		}
-		if s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
-			state := is.cfg.State
-			state.Status = specs.StateCreated
-			state.Pid = os.Getpid()
-			if err := hooks.Run(context.Background(), s.Hooks.StartContainer, &state); err != nil {
-				fmt.Fprintf(os.Stderr, "unha-runtime: startContainer hook: %v\n", err)
-				os.Exit(1)
-			}
 		}
 	}
 	if err := finalAffinity(p); err != nil {
@@ -250,8 +247,9 @@ func (is *initState) finish() error {
 	return nil
 }
 
-// waitStart blocks until `start` opens the exec fifo, then writes the byte
-// that tells it we got there.
+// waitStart blocks until `start` opens the exec fifo, runs the
+// startContainer hooks, and writes the byte that tells start we are about to
+// execve, or the hook's error for start to report.
 func (is *initState) waitStart() error {
 	fd, err := unix.Openat(is.procFd, strconv.Itoa(is.cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -259,11 +257,22 @@ func (is *initState) waitStart() error {
 	}
 	unix.Close(is.procFd)
 	unix.Close(is.cfg.FifoFd)
-	if _, err := unix.Write(fd, []byte{0}); err != nil {
-		return err
+	if s := is.spec; s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
+		state := is.cfg.State
+		state.Status = specs.StateCreated
+		state.Pid = os.Getpid()
+		if err := hooks.Run(context.Background(), s.Hooks.StartContainer, &state); err != nil {
+			msg := "startContainer hook: " + err.Error()
+			if len(msg) > 4000 {
+				msg = msg[:4000]
+			}
+			_, _ = unix.Write(fd, []byte(msg))
+			return err
+		}
 	}
 	// fd is close-on-exec: the writer goes away at execve.
-	return nil
+	_, err = unix.Write(fd, []byte{0})
+	return err
 }
 
 func (is *initState) loadSeccomp(f *seccomp.Filter) error {

@@ -37,7 +37,12 @@ func TestMain(m *testing.M) {
 		os.Stdout.Write(append(b, '\n'))
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if left := leftoverChildren(); left != "" {
+		fmt.Fprintf(os.Stderr, "tests left child processes behind: %s\n", left)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 func requireRoot(t *testing.T) {
@@ -95,4 +100,24 @@ func statusFields(path string, keys ...string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+var childFuncs = map[string]func(arg string) (any, error){
+	"rlimits":      childRlimits,
+	"rlimit-raise": childRlimitRaise,
+	"user":         childUser,
+	"ioprio":       childIOPrio,
+	"sched":        childSched,
+	"affinity":     childAffinity,
+	"affinity-all": childAffinityAll,
+	"personality":  childPersonality,
+	"oom":          childOOM,
+	"sysctl":       childSysctl,
+	"uts":          childUTS,
+}
+
+func decode[T any](arg string) (T, error) {
+	var v T
+	err := json.Unmarshal([]byte(arg), &v)
+	return v, err
 }

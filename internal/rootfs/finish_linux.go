@@ -17,15 +17,16 @@ import (
 // flag and keeps every other flag of the mount, including the ones locked
 // in a user namespace.
 func Finish(spec *specs.Spec, opts Options) error {
-	return newApplier(kernel{}, opts).finish(spec)
+	return newApplier(kernel{}, opts).finish(spec, "/")
 }
 
-func (a *applier) finish(spec *specs.Spec) error {
+// finish works below root, which is "/" except in the fake tests.
+func (a *applier) finish(spec *specs.Spec, root string) error {
 	ops, err := Plan(spec, a.opts)
 	if err != nil {
 		return err
 	}
-	if err := a.setRoot("/"); err != nil {
+	if err := a.setRoot(root); err != nil {
 		return err
 	}
 	defer a.root.Close()
@@ -39,7 +40,7 @@ func (a *applier) finish(spec *specs.Spec) error {
 		if err != nil {
 			return err
 		}
-		if err := a.m.Mount("", "/", "", uintptr(prop), ""); err != nil {
+		if err := a.m.Mount("", a.rootPath, "", uintptr(prop), ""); err != nil {
 			return fmt.Errorf("set propagation of /: %w", err)
 		}
 	}

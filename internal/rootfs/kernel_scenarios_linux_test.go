@@ -13,8 +13,6 @@ import (
 	unhaspec "github.com/unha/unha/internal/spec"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // fullSpec is the default config plus one mount of every kind.
 func (e *kernelEnv) fullSpec(userns bool) *specs.Spec {
 	t := e.t

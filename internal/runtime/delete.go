@@ -86,10 +86,12 @@ func (r *Runtime) destroy(st *State) error {
 	if st.Config != nil && st.Config.Hooks != nil && len(st.Config.Hooks.Poststop) > 0 {
 		state := st.State
 		state.Status = specs.StateStopped
-		// runtime-spec: a failing poststop hook is a warning; the delete
-		// has already happened.
-		if err := hooks.Run(context.Background(), st.Config.Hooks.Poststop, &state); err != nil {
-			r.Log.Warn("poststop hook failed", "err", err)
+		// runtime-spec: a failing poststop hook is a warning, and the
+		// remaining hooks still run.
+		for _, h := range st.Config.Hooks.Poststop {
+			if err := hooks.Run(context.Background(), []specs.Hook{h}, &state); err != nil {
+				r.Log.Warn("poststop hook failed", "err", err)
+			}
 		}
 	}
 	return nil

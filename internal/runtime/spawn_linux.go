@@ -121,6 +121,10 @@ func startInit(sc *spawnConfig) (*child, error) {
 		attr.UidMappings = toSysMaps(sc.uidMaps)
 		attr.GidMappings = toSysMaps(sc.gidMaps)
 		attr.GidMappingsEnableSetgroups = os.Geteuid() == 0
+		// Become the namespace's root once the maps are written: until
+		// then we are the host's uid, unmapped there, so "nobody", and
+		// execve would give init no capabilities.
+		attr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	if sc.cgroupFD != nil {
 		attr.UseCgroupFD = true

@@ -40,10 +40,13 @@ func (r *Runtime) start(st *State) error {
 	if hs := st.Config.Hooks; hs != nil && len(hs.Poststart) > 0 {
 		state := st.State
 		state.Status = specs.StateRunning
-		// runtime-spec: a failing poststart hook is a warning; the
-		// container keeps running.
+		// runtime-spec lifecycle step 9: a failing poststart hook is an
+		// error, and the container is stopped (delete does the rest).
 		if err := hooks.Run(context.Background(), hs.Poststart, &state); err != nil {
-			r.Log.Warn("poststart hook failed", "err", err)
+			if kerr := r.killAll(st); kerr != nil {
+				r.Log.Warn("stop container after poststart failure", "err", kerr)
+			}
+			return fmt.Errorf("poststart hook: %w", err)
 		}
 	}
 	return nil
@@ -54,17 +57,19 @@ func (r *Runtime) start(st *State) error {
 // before execve. A blocking open would hang for ever if init died in the
 // meantime, so the open is non-blocking and the wait polls init's pidfd too.
 func (r *Runtime) releaseInit(st *State) error {
+	// The pidfd first: once the fifo is open, init may exec and its
+	// process exit at any moment, and we must still tell "ran" from "died".
+	pfd, err := pidfdOf(st.Pid, st.InitStart)
+	if err != nil {
+		return errors.New("cannot start a container that has stopped")
+	}
+	defer unix.Close(pfd)
 	fifoPath := filepath.Join(r.Store.dir(st.ID), fifoName)
 	fd, err := unix.Open(fifoPath, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return fmt.Errorf("open exec fifo: %w", &os.PathError{Op: "open", Path: fifoPath, Err: err})
 	}
 	defer unix.Close(fd)
-	pfd, err := pidfdOf(st.Pid, st.InitStart)
-	if err != nil {
-		return errors.New("cannot start a container that has stopped")
-	}
-	defer unix.Close(pfd)
 	for {
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(pfd), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, -1); err != nil {
@@ -74,9 +79,17 @@ func (r *Runtime) releaseInit(st *State) error {
 			return os.NewSyscallError("poll", err)
 		}
 		if fds[0].Revents&unix.POLLIN != 0 {
-			buf := make([]byte, 1)
-			if n, _ := unix.Read(fd, buf); n == 1 {
+			// One byte 0 means "about to execve"; anything else is the
+			// error text of a failed startContainer hook, written in one
+			// write (shorter than PIPE_BUF, so it arrives whole).
+			buf := make([]byte, 4096)
+			n, _ := unix.Read(fd, buf)
+			if n >= 1 && buf[0] == 0 {
 				break
+			}
+			if n > 0 {
+				os.Remove(fifoPath)
+				return errors.New(string(buf[:n]))
 			}
 		}
 		if fds[1].Revents != 0 || fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {

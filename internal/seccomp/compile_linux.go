@@ -3,6 +3,7 @@
 package seccomp
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -54,7 +55,27 @@ func (f *Filter) Compile(log *slog.Logger) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	if needsENOSYSStub(f.DefaultAction) {
+		bounds, err := f.enosysBounds()
+		if err != nil {
+			return nil, err
+		}
+		stub, err := enosysStub(bounds)
+		if err != nil {
+			return nil, err
+		}
+		log.Debug("seccomp: ENOSYS for syscalls above the profile's", "bounds", fmt.Sprintf("%+v", bounds), "instructions", len(stub))
+		bpf = append(encodeBPF(stub), bpf...)
+	}
 	return &Program{BPF: bpf, Flags: flags}, nil
+}
+
+func encodeBPF(insns []unix.SockFilter) []byte {
+	b, err := binary.Append(nil, binary.NativeEndian, insns)
+	if err != nil {
+		panic(err) // fixed-size structs always encode
+	}
+	return b
 }
 
 // build makes the libseccomp filter; notify says whether a NOTIFY rule was
@@ -80,14 +101,7 @@ func (f *Filter) build(log *slog.Logger) (_ *libseccomp.ScmpFilter, notify bool,
 			return nil, false, fmt.Errorf("seccomp: architecture %s cannot be used here: %w", a, err)
 		}
 	}
-	// A binary tree makes long profiles (Docker's has ~350 syscalls)
-	// O(log n). runc's threshold: libseccomp <= 2.5.4 misbuilds the tree for
-	// tiny rule sets.
-	if len(f.Rules) > 32 {
-		if err := sf.SetOptimize(2); err != nil {
-			log.Debug("seccomp: binary tree optimisation unavailable", "error", err)
-		}
-	}
+	added := 0
 	skipped := map[string]bool{}
 	for _, r := range f.Rules {
 		nr, err := libseccomp.GetSyscallFromName(r.Syscall)
@@ -123,6 +137,15 @@ func (f *Filter) build(log *slog.Logger) (_ *libseccomp.ScmpFilter, notify bool,
 			return nil, false, fmt.Errorf("seccomp: add rule for syscall %s: %w", r.Syscall, err)
 		}
 		notify = notify || r.Action.Kind == specs.ActNotify
+		added++
+	}
+	// A binary tree makes long profiles (Docker's has ~350 syscalls)
+	// O(log n). runc's threshold: libseccomp <= 2.5.4 misbuilds the tree for
+	// tiny rule sets, and for none at all. It takes effect at export.
+	if added > 32 {
+		if err := sf.SetOptimize(2); err != nil {
+			log.Debug("seccomp: binary tree optimisation unavailable", "error", err)
+		}
 	}
 	return sf, notify, nil
 }
@@ -183,42 +206,4 @@ func exportBPF(sf *libseccomp.ScmpFilter) ([]byte, error) {
 		return nil, errors.New("seccomp: export bpf: libseccomp wrote an empty program")
 	}
 	return b, nil
-}
-
-var scmpOps = map[specs.LinuxSeccompOperator]libseccomp.ScmpCompareOp{
-	specs.OpNotEqual:     libseccomp.CompareNotEqual,
-	specs.OpLessThan:     libseccomp.CompareLess,
-	specs.OpLessEqual:    libseccomp.CompareLessOrEqual,
-	specs.OpEqualTo:      libseccomp.CompareEqual,
-	specs.OpGreaterEqual: libseccomp.CompareGreaterEqual,
-	specs.OpGreaterThan:  libseccomp.CompareGreater,
-	specs.OpMaskedEqual:  libseccomp.CompareMaskedEqual,
-}
-
-// scmpArchs maps the spec's names (libseccomp's SCMP_ARCH_* macros) to the
-// bindings' constants, as runc's table does.
-var scmpArchs = map[specs.Arch]libseccomp.ScmpArch{
-	specs.ArchX86:         libseccomp.ArchX86,
-	specs.ArchX86_64:      libseccomp.ArchAMD64,
-	specs.ArchX32:         libseccomp.ArchX32,
-	specs.ArchARM:         libseccomp.ArchARM,
-	specs.ArchAARCH64:     libseccomp.ArchARM64,
-	specs.ArchMIPS:        libseccomp.ArchMIPS,
-	specs.ArchMIPS64:      libseccomp.ArchMIPS64,
-	specs.ArchMIPS64N32:   libseccomp.ArchMIPS64N32,
-	specs.ArchMIPSEL:      libseccomp.ArchMIPSEL,
-	specs.ArchMIPSEL64:    libseccomp.ArchMIPSEL64,
-	specs.ArchMIPSEL64N32: libseccomp.ArchMIPSEL64N32,
-	specs.ArchPPC:         libseccomp.ArchPPC,
-	specs.ArchPPC64:       libseccomp.ArchPPC64,
-	specs.ArchPPC64LE:     libseccomp.ArchPPC64LE,
-	specs.ArchS390:        libseccomp.ArchS390,
-	specs.ArchS390X:       libseccomp.ArchS390X,
-	specs.ArchPARISC:      libseccomp.ArchPARISC,
-	specs.ArchPARISC64:    libseccomp.ArchPARISC64,
-	specs.ArchRISCV64:     libseccomp.ArchRISCV64,
-	specs.ArchLOONGARCH64: libseccomp.ArchLOONGARCH64,
-	specs.ArchM68K:        libseccomp.ArchM68K,
-	specs.ArchSH:          libseccomp.ArchSH,
-	specs.ArchSHEB:        libseccomp.ArchSHEB,
 }

@@ -174,3 +174,58 @@ func TestFeatures(t *testing.T) {
 		t.Errorf("supported flags %v, want all of %v on Linux %d.%d", ft.SupportedFlags, ft.KnownFlags, major, minor)
 	}
 }
+
+// The ENOSYS stub sits in front of libseccomp's program exactly when the
+// default action would not let a new syscall through or fail it with ENOSYS.
+func TestCompileENOSYSStub(t *testing.T) {
+	compile := func(def specs.LinuxSeccompAction, errno *uint, archs ...specs.Arch) *Program {
+		t.Helper()
+		f := plan(t, &specs.LinuxSeccomp{DefaultAction: def, DefaultErrnoRet: errno, Architectures: archs,
+			Syscalls: []specs.LinuxSyscall{rule([]string{"read", "getcwd", "unha_no_such_syscall"}, specs.ActAllow, nil)}})
+		p, err := f.Compile(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	base := len(compile(specs.ActErrno, uptr(uint(unix.ENOSYS))).BPF)
+	for _, def := range []specs.LinuxSeccompAction{specs.ActLog, specs.ActTrace} {
+		if n := len(compile(def, nil).BPF); n != base {
+			t.Errorf("%s: %d bytes, want %d (no stub)", def, n, base)
+		}
+	}
+	// getcwd is the highest named: 79 on x86_64, 183 on i386; 17 (getcwd)
+	// and 63 (read) on aarch64, so 63.
+	for _, tc := range []struct {
+		archs  []specs.Arch
+		bounds []archBound
+	}{
+		{bounds: []archBound{{auditArch: unix.AUDIT_ARCH_X86_64, max: 79}}},
+		{
+			archs: []specs.Arch{specs.ArchX86, specs.ArchX32, specs.ArchAARCH64},
+			bounds: []archBound{
+				{auditArch: unix.AUDIT_ARCH_X86_64, max: 79, x32Max: x32SyscallBit | 79},
+				{auditArch: unix.AUDIT_ARCH_I386, max: 183},
+				{auditArch: unix.AUDIT_ARCH_AARCH64, max: 63},
+			},
+		},
+	} {
+		f := plan(t, &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: tc.archs,
+			Syscalls: []specs.LinuxSyscall{rule([]string{"read", "getcwd", "unha_no_such_syscall"}, specs.ActAllow, nil)}})
+		got, err := f.enosysBounds()
+		if err != nil || !slices.Equal(got, tc.bounds) {
+			t.Fatalf("archs %v: bounds %+v, %v; want %+v", tc.archs, got, err, tc.bounds)
+		}
+		stub, err := enosysStub(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := compile(specs.ActErrno, nil, tc.archs...)
+		if !bytes.HasPrefix(p.BPF, encodeBPF(stub)) {
+			t.Fatalf("archs %v: program does not start with the stub", tc.archs)
+		}
+		if tc.archs == nil && len(p.BPF) != base+len(encodeBPF(stub)) {
+			t.Fatalf("program of %d bytes, want %d + %d", len(p.BPF), base, len(encodeBPF(stub)))
+		}
+	}
+}

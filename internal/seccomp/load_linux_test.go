@@ -60,11 +60,51 @@ func TestLoadDefaultErrnoRet(t *testing.T) {
 		DefaultAction: specs.ActErrno, DefaultErrnoRet: uptr(uint(unix.EXDEV)),
 		Syscalls: []specs.LinuxSyscall{rule(allSyscallsBut(t, "getcwd"), specs.ActAllow, nil)},
 	}
-	// A number no syscall has falls to the default as well.
-	c := runChild(t, s, []string{"getcwd", "getppid", fmt.Sprintf("nr %d", badNr)})
-	c.mustExit0(t, 3)
-	if got, want := c.errnos(), []unix.Errno{unix.EXDEV, 0, unix.EXDEV}; !slices.Equal(got, want) {
+	c := runChild(t, s, []string{"getcwd", "getppid"})
+	c.mustExit0(t, 2)
+	if got, want := c.errnos(), []unix.Errno{unix.EXDEV, 0}; !slices.Equal(got, want) {
 		t.Fatalf("errnos = %v, want %v", got, want)
+	}
+}
+
+// Syscalls numbered above every one the profile names get ENOSYS, not the
+// default action, so that libc falls back (runc's behaviour); unlisted ones
+// below the bound still get the default.
+func TestLoadENOSYSAboveProfile(t *testing.T) {
+	names := allSyscallsBut(t, "getcwd")
+	var top int
+	for _, n := range names {
+		if nr, err := libseccomp.GetSyscallFromName(n); err == nil && int(nr) > top {
+			top = int(nr)
+		}
+	}
+	for _, tc := range []struct {
+		def   specs.LinuxSeccompAction
+		errno *uint
+		calls []string
+		want  []unix.Errno
+	}{
+		{
+			def: specs.ActErrno, errno: uptr(uint(unix.EXDEV)),
+			calls: []string{"getcwd", fmt.Sprintf("nr %d", top+1), fmt.Sprintf("nr %d", badNr)},
+			want:  []unix.Errno{unix.EXDEV, unix.ENOSYS, unix.ENOSYS},
+		},
+		{
+			// Not killed: the stub answers first.
+			def:   specs.ActKillProcess,
+			calls: []string{fmt.Sprintf("nr %d", top+1), "getppid"},
+			want:  []unix.Errno{unix.ENOSYS, 0},
+		},
+	} {
+		t.Run(string(tc.def), func(t *testing.T) {
+			s := &specs.LinuxSeccomp{DefaultAction: tc.def, DefaultErrnoRet: tc.errno,
+				Syscalls: []specs.LinuxSyscall{rule(names, specs.ActAllow, nil)}}
+			c := runChild(t, s, tc.calls)
+			c.mustExit0(t, len(tc.calls))
+			if got := c.errnos(); !slices.Equal(got, tc.want) {
+				t.Fatalf("calls %q: errnos = %v, want %v", tc.calls, got, tc.want)
+			}
+		})
 	}
 }
 

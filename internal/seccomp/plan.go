@@ -73,6 +73,9 @@ type Filter struct {
 	ListenerPath     string `json:"listenerPath,omitempty"`
 	ListenerMetadata string `json:"listenerMetadata,omitempty"`
 	Rules            []Rule `json:"rules,omitempty"`
+	// Listed is every syscall name of the profile, those of dropped rules
+	// too: the highest of them bounds the ENOSYS stub (enosys_linux.go).
+	Listed []string `json:"listed,omitempty"`
 }
 
 // HasNotify reports whether any rule uses SCMP_ACT_NOTIFY.
@@ -134,6 +137,11 @@ func Plan(s *specs.LinuxSeccomp) (*Filter, error) {
 		rules, err := planSyscall(sc, fmt.Sprintf("syscalls[%d]", i))
 		if err != nil {
 			return nil, err
+		}
+		for _, name := range sc.Names {
+			if !slices.Contains(f.Listed, name) {
+				f.Listed = append(f.Listed, name)
+			}
 		}
 		for _, r := range rules {
 			if r.Action.Kind == specs.ActNotify && s.ListenerPath == "" {

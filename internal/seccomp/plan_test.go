@@ -77,7 +77,7 @@ func TestPlan(t *testing.T) {
 			in: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{
 				{Names: []string{"ptrace"}, Action: specs.ActTrace},
 			}},
-			want: &Filter{DefaultAction: allow, Rules: []Rule{{Syscall: "ptrace", Action: Action{Kind: specs.ActTrace, Ret: 1}}}},
+			want: &Filter{DefaultAction: allow, Rules: []Rule{{Syscall: "ptrace", Action: Action{Kind: specs.ActTrace, Ret: 1}}}, Listed: []string{"ptrace"}},
 		},
 		{
 			name: "NOTIFY cannot be the default",
@@ -119,6 +119,7 @@ func TestPlan(t *testing.T) {
 					{Syscall: "mkdir", Action: Action{Kind: specs.ActNotify}},
 					{Syscall: "mkdirat", Action: Action{Kind: specs.ActNotify}},
 				},
+				Listed: []string{"mkdir", "mkdirat"},
 			},
 		},
 		{
@@ -204,7 +205,7 @@ func TestPlan(t *testing.T) {
 				{Syscall: "tkill", Action: Action{Kind: specs.ActErrno, Ret: 74}, Conditions: []Condition{
 					{Index: 0, Op: specs.OpEqualTo, Value: 7}, {Index: 1, Op: specs.OpMaskedEqual, Value: 0xf0, ValueTwo: 0x10},
 				}},
-			}},
+			}, Listed: []string{"kill", "tkill"}},
 		},
 		{
 			// runc: once one index repeats, every condition of the entry
@@ -221,7 +222,7 @@ func TestPlan(t *testing.T) {
 				{Syscall: "personality", Action: allow, Conditions: []Condition{{Index: 0, Op: specs.OpEqualTo, Value: 0}}},
 				{Syscall: "personality", Action: allow, Conditions: []Condition{{Index: 0, Op: specs.OpEqualTo, Value: 8}}},
 				{Syscall: "personality", Action: allow, Conditions: []Condition{{Index: 1, Op: specs.OpLessThan, Value: 3}}},
-			}},
+			}, Listed: []string{"personality"}},
 		},
 		{
 			name: "rules equal to the default are dropped, others kept",
@@ -229,12 +230,13 @@ func TestPlan(t *testing.T) {
 				{Names: []string{"read"}, Action: specs.ActErrno},                       // EPERM == default
 				{Names: []string{"write"}, Action: specs.ActErrno, ErrnoRet: uptr(1)},   // EPERM == default
 				{Names: []string{"getcwd"}, Action: specs.ActErrno, ErrnoRet: uptr(38)}, // ENOSYS != default
-				{Names: []string{"getpid"}, Action: specs.ActAllow},
+				{Names: []string{"getpid", "read"}, Action: specs.ActAllow},
 			}},
 			want: &Filter{DefaultAction: eperm, Rules: []Rule{
 				{Syscall: "getcwd", Action: Action{Kind: specs.ActErrno, Ret: 38}},
 				{Syscall: "getpid", Action: allow},
-			}},
+				{Syscall: "read", Action: allow},
+			}, Listed: []string{"read", "write", "getcwd", "getpid"}},
 		},
 		{
 			name: "SCMP_ACT_KILL is KILL_THREAD, so a KILL_THREAD rule under a KILL default is dropped",
@@ -250,7 +252,7 @@ func TestPlan(t *testing.T) {
 				{Syscall: "read", Action: allow},
 				{Syscall: "uname", Action: Action{Kind: specs.ActLog}},
 				{Syscall: "getcwd", Action: Action{Kind: specs.ActTrap}},
-			}},
+			}, Listed: []string{"reboot", "kexec_load", "read", "uname", "getcwd"}},
 		},
 	}
 	for _, tc := range tests {
