@@ -101,9 +101,11 @@ func (is *initState) create() error {
 		NoPivot: cfg.NoPivot, InUserNS: inUserNS(s), NoMountNS: !hasMountNS(s),
 		CgroupPaths: cfg.CgroupPaths, Logger: is.log,
 	}
+	is.log.Debug("init: namespaces set up")
 	if err := rootfs.Prepare(s, ropts); err != nil {
 		return err
 	}
+	is.log.Debug("init: rootfs prepared")
 	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeMounted}, -1); err != nil {
 		return err
 	}
@@ -144,6 +146,7 @@ func (is *initState) create() error {
 	if err := rootfs.Finish(s, ropts); err != nil {
 		return err
 	}
+	is.log.Debug("init: rootfs finished")
 	if !cfg.NoNewKeyring {
 		// A session keyring of the container's own, so it cannot read the
 		// keys of the host session (runc does the same).

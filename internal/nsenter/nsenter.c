@@ -5,6 +5,8 @@
 //                   (the runtime puts a user namespace first)
 //   _UNHA_NSUNSHARE decimal CLONE_NEW* mask to create after joining
 //   _UNHA_SYNCFD    the sync socket (SOCK_SEQPACKET) to the runtime
+//   _UNHA_PLACE     if set: wait for one packet from the runtime first; it
+//                   moves us into the container's cgroups meanwhile
 // Messages sent on the sync socket, one JSON object per packet:
 //   {"type":"idmap","pid":N}  after unshare(CLONE_NEWUSER): the runtime
 //                             writes uid_map/gid_map and answers any packet
@@ -68,13 +70,24 @@ static const char *nsname(long flag)
 
 void unha_nsenter(void)
 {
+	const char *sfd = getenv("_UNHA_SYNCFD");
+	syncfd = sfd ? (int)strtol(sfd, NULL, 10) : -1;
+	if (getenv("_UNHA_PLACE") != NULL) {
+		// cgroup v1 moves a process under cgroup_threadgroup_rwsem, whose
+		// writer waits for every thread that is being created: done
+		// now, while we are one thread asleep, it is cheap; done while
+		// the Go runtime starts its threads, it took ~20 ms here. And
+		// every thread Go starts is then born in the right cgroups.
+		char buf[64];
+		if (recv(syncfd, buf, sizeof(buf), 0) <= 0)
+			fail("waiting for cgroup placement");
+		unsetenv("_UNHA_PLACE");
+	}
 	const char *join = getenv("_UNHA_NSENTER");
 	if (join == NULL)
 		return;
 	const char *us = getenv("_UNHA_NSUNSHARE");
-	const char *sfd = getenv("_UNHA_SYNCFD");
 	long unshare_flags = us ? strtol(us, NULL, 10) : 0;
-	syncfd = sfd ? (int)strtol(sfd, NULL, 10) : -1;
 	int fork_after = 0;
 
 	// Join, in the order the runtime chose (user first).

@@ -10,8 +10,9 @@
 // owned by that user namespace, and fork once so that a joined or new pid
 // namespace applies (setns and unshare of CLONE_NEWPID only affect children).
 //
-// The constructor does nothing unless _UNHA_NSENTER is set, so the common
-// path (every namespace new, created by clone(2) from Go) pays nothing. The
+// The constructor joins nothing unless _UNHA_NSENTER is set, so the common
+// path (every namespace new, created by clone(2) from Go) pays only for one
+// wait (_UNHA_PLACE) while the runtime writes the cgroup v1 placement. The
 // protocol is described in nsenter.c; the Go side that speaks it lives in
 // internal/runtime.
 package nsenter
@@ -30,4 +31,7 @@ const (
 	EnvUnshare = "_UNHA_NSUNSHARE"
 	// EnvSync is the fd of the SOCK_SEQPACKET sync socket to the runtime.
 	EnvSync = "_UNHA_SYNCFD"
+	// EnvPlace makes the constructor wait for one packet before anything
+	// else, while the runtime places it in the container's cgroups.
+	EnvPlace = "_UNHA_PLACE"
 )

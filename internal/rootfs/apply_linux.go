@@ -92,7 +92,15 @@ func (a *applier) bind(op MountOp) error {
 	if err != nil {
 		return err
 	}
-	target, _, err := a.openDest(op.Destination, dir)
+	var target *os.File
+	if needsRealDir(op) {
+		if !dir {
+			return fmt.Errorf("%s must be a directory to be mounted on %s", op.Source, op.Destination)
+		}
+		target, _, err = a.openRealDir(op.Destination, "a bind mount")
+	} else {
+		target, _, err = a.openDest(op.Destination, dir)
+	}
 	if err != nil {
 		return err
 	}
@@ -152,16 +160,13 @@ func (a *applier) verify(op MountOp, mnt *os.File) error {
 	if err != nil {
 		return err
 	}
-	var f *os.File
 	if op.Destination == "/" {
 		// A mount on the root covers our handle; start again from the path.
 		if err := a.setRoot(a.rootPath); err != nil {
 			return err
 		}
-		f, err = os.OpenFile(a.rootPath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	} else {
-		f, err = pathrs.OpenatInRoot(a.root, op.Destination)
 	}
+	f, err := pathrs.OpenatInRoot(a.root, op.Destination)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", op.Destination, err)
 	}
@@ -211,8 +216,8 @@ func (a *applier) newFS(op MountOp) error {
 		created bool
 		err     error
 	)
-	if op.Type == "proc" || op.Type == "sysfs" {
-		target, created, err = a.openRealDir(op.Destination, op.Type)
+	if needsRealDir(op) {
+		target, created, err = a.openRealDir(op.Destination, fmt.Sprintf("filesystem %q", op.Type))
 	} else {
 		target, created, err = a.openDest(op.Destination, true)
 	}
@@ -246,6 +251,12 @@ func (a *applier) newFS(op MountOp) error {
 	return a.attach(op, mnt, target)
 }
 
+// needsRealDir: procfs and sysfs, and whatever is mounted on /proc or
+// /sys, go on a real directory reached without symlinks.
+func needsRealDir(op MountOp) bool {
+	return op.Type == "proc" || op.Type == "sysfs" || op.Destination == "/proc" || op.Destination == "/sys"
+}
+
 // labelled are the filesystems runc gives the SELinux mount label.
 func labelled(fstype string) bool {
 	switch fstype {
@@ -258,7 +269,8 @@ func labelled(fstype string) bool {
 // createFS makes a new, still detached, filesystem mount.
 func (a *applier) createFS(op MountOp, data []string) (*os.File, error) {
 	if a.label != "" && labelled(op.Type) {
-		data = append(data, `context="`+a.label+`"`)
+		// fsconfig takes the value whole: no quoting as in mount(2) data.
+		data = append(data, "context="+a.label)
 	}
 	fs, err := a.m.FSOpen(op.Type)
 	if err != nil {
@@ -296,6 +308,11 @@ func (a *applier) configure(fs *os.File, sb, data []string) error {
 	for _, d := range data {
 		var err error
 		if k, v, ok := strings.Cut(d, "="); ok {
+			if strings.HasSuffix(k, "context") && len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				// mount(2) data quotes SELinux contexts because they may
+				// hold commas; fsconfig gets the bare value.
+				v = v[1 : len(v)-1]
+			}
 			err = a.m.FSConfig(fs, unix.FSCONFIG_SET_STRING, k, v)
 		} else {
 			err = a.m.FSConfig(fs, unix.FSCONFIG_SET_FLAG, d, "")

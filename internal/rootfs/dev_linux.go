@@ -141,7 +141,7 @@ func (a *applier) bindConsole(rootfs string, slave *os.File) error {
 	if err := a.setRoot(rootfs); err != nil {
 		return err
 	}
-	defer a.root.Close()
+	defer func() { a.root.Close() }() // verify may replace a.root
 	dev, err := a.mkdirAll("/dev")
 	if err != nil {
 		return err

@@ -133,11 +133,16 @@ func chdir(p string) error {
 // the container's, so the container holds no handle on the host's /dev.
 // It is best effort: a container without /dev/null keeps what it has.
 func reopenDevNull() {
+	root, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(root)
 	how := unix.OpenHow{
 		Flags:   unix.O_RDWR | unix.O_CLOEXEC | unix.O_NOFOLLOW,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	}
-	fd, err := unix.Openat2(unix.AT_FDCWD, "/dev/null", &how)
+	fd, err := unix.Openat2(root, "dev/null", &how)
 	if err != nil {
 		return
 	}

@@ -3,11 +3,12 @@ package rootfs
 import "sort"
 
 // MountOptions lists the generic mount option words Plan understands (for
-// `features`): flag words, propagation words and the recursive variants.
+// `features`): flag words, propagation words, the recursive variants and
+// runc's "tmpcopyup" extension.
 // Filesystem-specific words pass through as mount data and are not listed,
 // as the runtime-spec's features document says.
 func MountOptions() []string {
-	var out []string
+	out := []string{"tmpcopyup"}
 	for w := range flagWords {
 		out = append(out, w)
 	}

@@ -29,7 +29,7 @@ func (a *applier) finish(spec *specs.Spec, root string) error {
 	if err := a.setRoot(root); err != nil {
 		return err
 	}
-	defer a.root.Close()
+	defer func() { a.root.Close() }() // verify may replace a.root
 	var linux specs.Linux
 	if spec.Linux != nil {
 		linux = *spec.Linux

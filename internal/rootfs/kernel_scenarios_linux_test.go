@@ -393,3 +393,63 @@ func TestKernelDevNodeTraps(t *testing.T) {
 		t.Errorf("victim is no longer a regular file: %v", err)
 	}
 }
+
+// TestKernelRemount: "remount" changes what is already mounted — the
+// superblock through fspick for a filesystem, only the mount flags for a
+// bind.
+func TestKernelRemount(t *testing.T) {
+	e := newKernelEnv(t)
+	hostDir := filepath.Join(e.dir, "hostdir")
+	mustNoErr(t, os.MkdirAll(hostDir, 0o755))
+	s := &specs.Spec{
+		Root: &specs.Root{Path: e.rootfs},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=1m"}},
+			{Destination: "/t", Type: "tmpfs", Options: []string{"remount", "ro", "size=2m"}},
+			{Destination: "/b", Source: hostDir, Options: []string{"rbind", "nodev"}},
+			{Destination: "/b", Options: []string{"remount", "bind", "ro", "noexec"}},
+		},
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}}},
+	}
+	res := e.run(childConfig{Spec: s, Write: []string{"/t/x", "/b/x"}}, 0, false)
+	if res.Err != "" {
+		t.Fatalf("%s: %s", res.Stage, res.Err)
+	}
+	if m, _ := findMount(res.Mounts, "/t"); !hasOpt(m.Options, "ro") || !hasOpt(m.SuperOpts, "ro") || !hasOpt(m.SuperOpts, "size=2048k") {
+		t.Errorf("/t after remount: %+v", m)
+	}
+	// The bind keeps nodev from the first mount and gains ro and noexec.
+	if m, _ := findMount(res.Mounts, "/b"); !hasOpt(m.Options, "ro") || !hasOpt(m.Options, "noexec") || !hasOpt(m.Options, "nodev") {
+		t.Errorf("/b after remount: %+v", m)
+	}
+	for _, p := range []string{"/t/x", "/b/x"} {
+		if res.Write[p] != "EROFS" {
+			t.Errorf("%s writable after remount ro: %q", p, res.Write[p])
+		}
+	}
+}
+
+// TestKernelMountErrors: the kernel's reason reaches the caller, and a
+// failing mount stops Prepare.
+func TestKernelMountErrors(t *testing.T) {
+	e := newKernelEnv(t)
+	for _, tc := range []struct {
+		m    specs.Mount
+		want string
+	}{
+		{specs.Mount{Destination: "/t", Type: "tmpfs", Source: "tmpfs", Options: []string{"size=lots"}}, "size"},
+		{specs.Mount{Destination: "/t", Type: "nosuchfs", Source: "x"}, `unknown filesystem type "nosuchfs"`},
+		{specs.Mount{Destination: "/t", Source: filepath.Join(e.dir, "missing"), Options: []string{"bind"}}, "no such file"},
+	} {
+		s := &specs.Spec{
+			Root:   &specs.Root{Path: e.rootfs},
+			Mounts: []specs.Mount{tc.m},
+			Linux:  &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}}},
+		}
+		res := e.run(childConfig{Spec: s}, 0, false)
+		if res.Stage != "prepare" || !strings.Contains(res.Err, tc.want) || !strings.Contains(res.Err, "on /t") {
+			t.Errorf("%+v: stage %q error %q, want %q", tc.m, res.Stage, res.Err, tc.want)
+		}
+	}
+}

@@ -132,7 +132,12 @@ func fsLog(fd int) string {
 		if err != nil || n <= 0 {
 			break
 		}
-		msgs = append(msgs, strings.TrimSpace(string(buf[:n])))
+		// Each message is "e ", "w " or "i " and the text.
+		m := strings.TrimSpace(string(buf[:n]))
+		if len(m) > 2 && m[1] == ' ' {
+			m = m[2:]
+		}
+		msgs = append(msgs, m)
 	}
 	return strings.Join(msgs, "; ")
 }

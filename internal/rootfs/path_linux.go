@@ -129,7 +129,7 @@ func openNoFollow(dir *os.File, name string, flags int) (*os.File, error) {
 // directory reached without any symlink, or a mount "on /proc" could be
 // sent elsewhere by the image (CVE-2019-19921, runc's
 // "must be mounted on ordinary directory").
-func (a *applier) openRealDir(dest, fstype string) (*os.File, bool, error) {
+func (a *applier) openRealDir(dest, what string) (*os.File, bool, error) {
 	how := unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
@@ -148,8 +148,8 @@ func (a *applier) openRealDir(dest, fstype string) (*os.File, bool, error) {
 			d.Close()
 			created = true
 		case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.EXDEV):
-			return nil, false, fmt.Errorf("filesystem %q must be mounted on an ordinary directory: %w",
-				fstype, &os.PathError{Op: "openat2", Path: dest, Err: err})
+			return nil, false, fmt.Errorf("%s must be mounted on an ordinary directory: %w",
+				what, &os.PathError{Op: "openat2", Path: dest, Err: err})
 		default:
 			return nil, false, &os.PathError{Op: "openat2", Path: dest, Err: err}
 		}

@@ -103,8 +103,10 @@ func Plan(spec *specs.Spec, opts Options) ([]MountOp, error) {
 		return nil, fmt.Errorf("root.path %q is not absolute", spec.Root.Path)
 	}
 	if hasNS := hasNamespace(spec, specs.MountNamespace); hasNS == opts.NoMountNS {
-		return nil, fmt.Errorf("options.NoMountNS is %v but the spec %s a mount namespace",
-			opts.NoMountNS, map[bool]string{true: "has", false: "has no"}[hasNS])
+		if hasNS {
+			return nil, errors.New("Options.NoMountNS is set but the spec has a mount namespace")
+		}
+		return nil, errors.New("the spec has no mount namespace: set Options.NoMountNS")
 	}
 	if spec.Linux != nil {
 		if _, err := rootPropagation(spec.Linux.RootfsPropagation); err != nil {

@@ -155,7 +155,7 @@ func TestPlanSpecChecks(t *testing.T) {
 		{&specs.Spec{Root: &specs.Root{Path: "rootfs"}, Linux: &specs.Linux{Namespaces: ns}}, Options{}, "not absolute"},
 		{&specs.Spec{Root: &specs.Root{Path: "/r"}, Linux: &specs.Linux{Namespaces: ns, RootfsPropagation: "rwhatever"}}, Options{}, "invalid linux.rootfsPropagation"},
 		{&specs.Spec{Root: &specs.Root{Path: "/r"}, Linux: &specs.Linux{Namespaces: ns}}, Options{NoMountNS: true}, "has a mount namespace"},
-		{&specs.Spec{Root: &specs.Root{Path: "/r"}}, Options{}, "has no a mount namespace"},
+		{&specs.Spec{Root: &specs.Root{Path: "/r"}}, Options{}, "set Options.NoMountNS"},
 		{&specs.Spec{Root: &specs.Root{Path: "/r"}, Linux: &specs.Linux{ReadonlyPaths: []string{"/proc/sys"}}}, Options{NoMountNS: true},
 			"unable to restrict sys entries without a private MNT namespace"},
 	} {

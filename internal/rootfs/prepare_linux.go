@@ -71,7 +71,7 @@ func (a *applier) prepare(spec *specs.Spec) error {
 	if err := a.setRoot(rootfs); err != nil {
 		return err
 	}
-	defer a.root.Close()
+	defer func() { a.root.Close() }() // verify may replace a.root
 	for _, op := range ops {
 		if err := a.apply(op); err != nil {
 			return fmt.Errorf("mount %s on %s: %w", op.Source, op.Destination, err)

@@ -73,6 +73,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if !s.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, fmt.Errorf("cannot use console socket if unha-runtime will not detach or allocate tty: %w", ErrInvalid)
 	}
+	if s.Process.ApparmorProfile != "" && !apparmorEnabled() {
+		return nil, fmt.Errorf("config.json: process.apparmorProfile %q: AppArmor is not enabled on this host: %w", s.Process.ApparmorProfile, ErrInvalid)
+	}
 	nsPlan, err := namespaces.New(s.Linux.Namespaces)
 	if err != nil {
 		return nil, fmt.Errorf("config.json: %v: %w", err, ErrInvalid)
@@ -121,6 +124,8 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		_ = r.Store.Remove(o.ID)
 	}()
 
+	t0 := time.Now()
+	phase := func(name string) { r.Log.Debug("create", "phase", name, "elapsed", time.Since(t0)) }
 	cg, err = cgroups.New(s.Linux.CgroupsPath, o.ID, r.cgroupOpts())
 	if err != nil {
 		return nil, err
@@ -131,6 +136,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := r.Store.Save(st); err != nil {
 		return nil, err
 	}
+	phase("state saved")
 	if err := cg.Create(); err != nil {
 		return nil, err
 	}
@@ -166,7 +172,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		ns: nsPlan, uidMaps: s.Linux.UIDMappings, gidMaps: s.Linux.GIDMappings,
 		cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserve: preserve, extra: []*os.File{fifo}, verb: "init", log: r.Log,
+		place: cg.AddProc,
 	}
+	phase("cgroup set")
 	ch, err = startInit(sc)
 	if err != nil {
 		return nil, err
@@ -177,9 +185,6 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := r.Store.Save(st); err != nil {
 		return nil, err
 	}
-	if err := cg.AddProc(ch.pid); err != nil {
-		return nil, err
-	}
 
 	cfg := &initmsg.Config{
 		ID: o.ID, Bundle: bundle, Spec: s, NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring,
@@ -188,6 +193,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		State: st.State, LogLevel: r.LogLevel,
 	}
 	cfg.State.Pid = ch.pid
+	phase("init started")
 	if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeConfig, Config: cfg}, -1); err != nil {
 		return nil, err
 	}
@@ -195,6 +201,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := r.driveInit(ch, st, o, created); err != nil {
 		return nil, err
 	}
+	phase("init ready")
 	st.Status = specs.StateCreated
 	if err := r.Store.Save(st); err != nil {
 		return nil, err
@@ -287,4 +294,12 @@ func ownerName() string {
 		return u.Username
 	}
 	return strconv.Itoa(os.Geteuid())
+}
+
+// apparmorEnabled reports whether the kernel has AppArmor on; without it a
+// profile cannot be applied. (SELinux labels, by contrast, are ignored where
+// SELinux is absent, as runc does: images and engines set them blindly.)
+func apparmorEnabled() bool {
+	b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled")
+	return err == nil && len(b) > 0 && b[0] == 'Y'
 }

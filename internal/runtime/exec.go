@@ -134,7 +134,7 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 	}
 	sc := &spawnConfig{
 		ns: plan, cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
-		preserve: o.PreserveFds, verb: "init", log: r.Log,
+		preserve: o.PreserveFds, verb: "init", log: r.Log, place: cg.AddProc,
 	}
 	ch, err := startInit(sc)
 	if err != nil {
@@ -150,9 +150,6 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 			}
 		}
 	}()
-	if err := cg.AddProc(ch.pid); err != nil {
-		return 0, nil, err
-	}
 	cfg := &initmsg.Config{
 		Exec: true, ID: st.ID, Bundle: st.Bundle, Spec: st.Config, Process: o.Process,
 		Console: o.Process.Terminal, PreserveFds: o.PreserveFds, State: st.State, LogLevel: r.LogLevel,

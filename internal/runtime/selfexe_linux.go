@@ -7,15 +7,41 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sealedSelf returns a sealed in-memory copy of the running binary, from
-// which init and exec helpers are started.
+// sealedSelf returns a handle on the running binary that nobody can write
+// through, from which init and exec helpers are started.
 //
 // CVE-2019-5736: a process in the container can open /proc/PID/exe of a
 // runtime process that entered the container and, once that process is
-// gone, write through it to the host's runtime binary. A memfd with
-// F_SEAL_WRITE|F_SEAL_GROW|F_SEAL_SHRINK|F_SEAL_SEAL cannot be written by
-// anyone, so there is nothing to overwrite.
+// gone, write through it to the host's runtime binary. Two ways close it:
+//   - a detached, read-only bind mount of the binary (open_tree +
+//     mount_setattr): /proc/PID/exe then resolves through a read-only mount
+//     that belongs to no mount table and vanishes with the last user, so a
+//     write fails with EROFS. It costs two syscalls, which matters: this is
+//     on every create and exec.
+//   - where that is not allowed (no CAP_SYS_ADMIN: rootless), a sealed
+//     memfd copy, F_SEAL_WRITE|GROW|SHRINK|SEAL, at the price of copying
+//     the binary each time.
 func sealedSelf() (*os.File, error) {
+	if f, err := readonlySelf(); err == nil {
+		return f, nil
+	}
+	return memfdSelf()
+}
+
+func readonlySelf() (*os.File, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, "/proc/self/exe", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("open_tree", err)
+	}
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, attr); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("mount_setattr", err)
+	}
+	return os.NewFile(uintptr(fd), "unha-runtime (read-only)"), nil
+}
+
+func memfdSelf() (*os.File, error) {
 	src, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return nil, err

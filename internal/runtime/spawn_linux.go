@@ -29,6 +29,9 @@ type spawnConfig struct {
 	extra    []*os.File // more fds for init, at extraFd(i) in the child
 	verb     string     // "init"
 	log      *slog.Logger
+	// place moves the new process into the container's cgroups while the
+	// constructor waits, before the Go runtime starts in it.
+	place func(pid int) error
 }
 
 // extraFd is the fd number that sc.extra[i] has in the child: after the
@@ -102,6 +105,9 @@ func startInit(sc *spawnConfig) (*child, error) {
 		fdOf(f)
 	}
 	env := []string{nsenter.EnvSync + "=" + strconv.Itoa(syncFd)}
+	if sc.place != nil {
+		env = append(env, nsenter.EnvPlace+"=1")
+	}
 	var joins []string
 	for _, j := range sc.ns.Joins {
 		f, err := openNamespace(j)
@@ -162,6 +168,16 @@ func startInit(sc *spawnConfig) (*child, error) {
 		return nil, err
 	}
 	logf := initLogger(sc.log)
+	if sc.place != nil {
+		// A forked init (pid namespace via the constructor) inherits the
+		// placement of this process.
+		if err := sc.place(cmd.Process.Pid); err != nil {
+			return fail(err)
+		}
+		if err := conn.Send(&initmsg.Msg{Type: initmsg.TypeGo}, -1); err != nil {
+			return fail(err)
+		}
+	}
 	if sc.ns.UsesConstructor() {
 		if sc.ns.Unshare&unix.CLONE_NEWUSER != 0 {
 			m, _, err := conn.Expect(initmsg.TypeIDMap, logf)

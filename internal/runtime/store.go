@@ -157,8 +157,9 @@ func (s *Store) read(id string) (*State, error) {
 }
 
 // Save writes state.json atomically: a temp file in the same directory,
-// fsync'd, then renamed over the old one, so a reader (or a crash) sees the
-// old state or the new, never half of one.
+// then renamed over the old one, so a reader (or a runtime killed half way)
+// sees the old state or the new, never half of one. No fsync: the root is a
+// tmpfs (/run) that a reboot empties anyway, and containers die with it.
 func (s *Store) Save(st *State) error {
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -203,10 +204,6 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return err
 	}
 	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}

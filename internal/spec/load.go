@@ -195,6 +195,17 @@ func Validate(s *specs.Spec) error {
 			return bad("device %s has unknown type %q", d.Path, d.Type)
 		}
 	}
+	// Fields this runtime does not implement are refused, never dropped:
+	// a container without the isolation it asked for is worse than none.
+	if s.Linux.IntelRdt != nil {
+		return bad("linux.intelRdt is not supported by unha-runtime")
+	}
+	if len(s.Linux.NetDevices) > 0 {
+		return bad("linux.netDevices is not supported by unha-runtime")
+	}
+	if s.Linux.MemoryPolicy != nil {
+		return bad("linux.memoryPolicy is not supported by unha-runtime")
+	}
 	if rp := s.Linux.RootfsPropagation; rp != "" {
 		switch rp {
 		case "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable":

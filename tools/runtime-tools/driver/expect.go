@@ -177,7 +177,7 @@ func Regressions(ref map[string]Status, results []Result) []string {
 	seen := map[string]bool{}
 	for _, r := range results {
 		seen[r.Name] = true
-		if r.Status != Pass && ref[r.Name] == Pass {
+		if st, ok := ref[r.Name]; ok && st == Pass && r.Status != Pass {
 			out = append(out, r.Name)
 		}
 	}

@@ -112,6 +112,7 @@ func TestResultsRoundTripAndRegressions(t *testing.T) {
 		{Name: "a: two", Status: Fail},
 		{Name: "a: three", Status: Fail},
 		{Name: "a: skip", Status: Pass},
+		{Name: "a: new failure", Status: Fail},
 	}
 	got := Regressions(m, now)
 	want := []string{"a: gone (did not run)", "a: two"}

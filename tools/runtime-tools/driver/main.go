@@ -375,8 +375,10 @@ func (s *session) report(all []Result, exp []Expectation, d time.Duration) int {
 	return 0
 }
 
+// firstLine runs a short command (a runtime's --version) with a time limit:
+// a broken runtime must not hang the report.
 func firstLine(name string, args ...string) string {
-	out, err := exec.Command(name, args...).Output()
+	out, err := runWithTimeout(exec.Command(name, args...), 10*time.Second)
 	if err != nil {
 		return "unknown"
 	}

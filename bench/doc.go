@@ -1,0 +1,17 @@
+// Command bench times OCI runtimes against each other on one busybox bundle:
+// `RUNTIME run --bundle B ID` of /bin/true, and the same lifecycle split into
+// create, start and delete. Runtimes are interleaved within every iteration
+// (with a rotating order) so that machine noise, which is large on a shared
+// VM, lands on all of them alike. Besides time it reports peak RSS: the
+// ru_maxrss that wait4(2) returns for each runtime process, which on Linux is
+// the largest resident set of that process and of the children it reaped
+// (for `run`, the runtime's init re-exec and the container process).
+//
+// Usage (as root):
+//
+//	go run ./bench -runtime unha-runtime=./bin/unha-runtime -runtime runc=runc -n 50
+//
+// bench/run.sh builds the binaries and passes every runtime that is
+// installed. A runtime that fails its first run (crun refuses this VM's
+// hybrid cgroup layout) is reported and left out.
+package main
