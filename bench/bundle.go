@@ -31,6 +31,9 @@ func makeBundle(dir, busybox, cgroupsPath string) error {
 		}
 	}
 	s := spec.Default()
+	// Every field used here exists since runtime-spec 1.0, and crun 1.8
+	// rejects a config whose ociVersion is newer than 1.0.x.
+	s.Version = "1.0.2"
 	s.Process.Terminal = false
 	s.Process.Args = []string{"/bin/true"}
 	s.Linux.CgroupsPath = cgroupsPath

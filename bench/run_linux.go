@@ -30,13 +30,21 @@ type sample struct {
 // returns its time and peak RSS.
 func (r runtime) invoke(args ...string) (sample, error) {
 	cmd := exec.Command(r.path, append([]string{"--root", r.root}, args...)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// A file, not a pipe: after `create` the container's init holds the
+	// runtime's stdio, and os/exec would wait for a pipe to close.
+	out, err := os.CreateTemp("", "unha-bench-out-")
+	if err != nil {
+		return sample{}, err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	t0 := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	d := time.Since(t0)
 	if err != nil {
-		return sample{}, fmt.Errorf("%s %s: %w: %s", r.name, strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+		msg, _ := os.ReadFile(out.Name())
+		return sample{}, fmt.Errorf("%s %s: %w: %s", r.name, strings.Join(args, " "), err, strings.TrimSpace(string(msg)))
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {

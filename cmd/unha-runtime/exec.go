@@ -114,9 +114,9 @@ func (ef *execFlags) process(rt *runtime.Runtime, cmd *cobra.Command, args []str
 		if err != nil {
 			return nil, err
 		}
-		p.Env = append(p.Env, vars...)
+		p.Env = mergeEnv(p.Env, vars)
 	}
-	p.Env = append(p.Env, ef.env...)
+	p.Env = mergeEnv(p.Env, ef.env)
 	if ef.cwd != "" {
 		p.Cwd = ef.cwd
 	}
@@ -157,6 +157,28 @@ func (ef *execFlags) process(rt *runtime.Runtime, cmd *cobra.Command, args []str
 		}
 	}
 	return &p, nil
+}
+
+// mergeEnv sets each KEY=VALUE of add in env, replacing an earlier value of
+// KEY in place instead of appending a second one: getenv(3) (and Go's
+// os.Getenv) return the first occurrence, so a duplicate would silently keep
+// the container's value. runc behaves the same (later wins).
+func mergeEnv(env, add []string) []string {
+	for _, kv := range add {
+		key, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for i, old := range env {
+			if k, _, _ := strings.Cut(old, "="); k == key {
+				env[i] = kv
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // readEnvFile reads KEY=VALUE lines, skipping blanks and # comments.

@@ -36,7 +36,7 @@ func featuresCmd() *cobra.Command {
 					Selinux:      &features.Selinux{Enabled: &f},
 					IntelRdt:     &features.IntelRdt{Enabled: &f},
 					MountExtensions: &features.MountExtensions{
-						IDMap: &features.IDMap{Enabled: &f},
+						IDMap: &features.IDMap{Enabled: &t},
 					},
 				},
 				Annotations: map[string]string{

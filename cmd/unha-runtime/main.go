@@ -126,10 +126,8 @@ func (g *globals) setup() error {
 	default:
 		return fmt.Errorf("invalid log format %q: %w", g.logFormat, runtime.ErrInvalid)
 	}
-	switch g.rootless {
-	case "true", "false", "auto":
-	default:
-		return fmt.Errorf("invalid --rootless value %q: %w", g.rootless, runtime.ErrInvalid)
+	if _, err := runtime.RootlessMode(g.rootless); err != nil {
+		return err
 	}
 	if g.logPath != "" {
 		f, err := os.OpenFile(g.logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_SYNC, 0o644)
@@ -154,11 +152,14 @@ func (g *globals) runtime() *runtime.Runtime {
 	if g.debug {
 		level = slog.LevelDebug
 	}
+	// setup has validated the flag.
+	rootless, _ := runtime.RootlessMode(g.rootless)
 	return &runtime.Runtime{
 		Store:         runtime.Store{Root: g.root},
 		Log:           newLogger(w, g.logFormat, level),
 		SystemdCgroup: g.systemdCgroup,
 		LogLevel:      strings.ToLower(level.String()),
+		Rootless:      rootless,
 	}
 }
 

@@ -56,9 +56,13 @@ func (c *cli) main(args []string, stdin, stdout, stderr *os.File) int {
 
 // exitCode maps unha's failures to Docker's codes.
 func exitCode(err error) int {
+	var oom *app.OOMError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &oom):
+		// The container ran; the OOM kill is reported beside its status.
+		return oom.Status
 	case errors.Is(err, app.ErrCommandNotFound):
 		return 127
 	case errors.Is(err, app.ErrCommandNotExecutable):

@@ -64,5 +64,25 @@ func (c *cli) runCommand() *cobra.Command {
 	f.StringVar(&o.Network, "network", specgen.NetworkNone, `network: "none" (own namespace, loopback only) or "host"`)
 	f.StringVar(&o.Rootfs, "rootfs", "", "run DIR as the root file system, instead of an image")
 	f.StringVar(&o.CIDFile, "cidfile", "", "write the container ID to the file")
+	// Repeatable and not split at commas, as Docker's list options.
+	f.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a Linux capability (CAP_ prefix optional, any case; ALL for every one)")
+	f.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a Linux capability (CAP_ prefix optional, any case; ALL for every one)")
+	f.BoolVar(&o.Privileged, "privileged", false, "give every capability, no seccomp filter, unmasked /proc and writable /sys, and access to every device")
+	f.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "security option: seccomp=PROFILE.json|unconfined|builtin, no-new-privileges[=true|false], systempaths=unconfined")
+	// Resource limits, in Docker's units (64m, 1.5); specgen checks them.
+	r := &o.Resources
+	f.StringVarP(&r.Memory, "memory", "m", "", "memory limit (bytes, or with a unit: 64m, 1g)")
+	f.StringVar(&r.MemorySwap, "memory-swap", "", "memory plus swap limit (default twice --memory); -1 for unlimited swap")
+	f.StringVar(&r.MemoryReservation, "memory-reservation", "", "memory soft limit")
+	f.BoolVar(&r.OOMKillDisable, "oom-kill-disable", false, "disable the OOM killer")
+	f.StringVar(&r.CPUs, "cpus", "", "number of CPUs (1.5: 150ms of CPU time every 100ms)")
+	f.Int64VarP(&r.CPUShares, "cpu-shares", "c", 0, "CPU shares (relative weight)")
+	f.StringVar(&r.CpusetCpus, "cpuset-cpus", "", "CPUs in which to allow execution (0-3, 0,1)")
+	f.StringVar(&r.CpusetMems, "cpuset-mems", "", "memory nodes in which to allow execution (0-3, 0,1)")
+	f.Int64Var(&r.PidsLimit, "pids-limit", 0, "tune container pids limit (-1 for unlimited)")
+	f.Uint16Var(&r.BlkioWeight, "blkio-weight", 0, "block IO (relative weight), between 10 and 1000")
+	f.StringArrayVar(&r.DeviceReadBps, "device-read-bps", nil, "limit read rate from a device (/dev/sda:1mb)")
+	f.StringArrayVar(&r.DeviceWriteBps, "device-write-bps", nil, "limit write rate to a device (/dev/sda:1mb)")
+	f.StringArrayVar(&r.Devices, "device", nil, "add a host device to the container (/dev/x[:/dev/y][:rwm])")
 	return cmd
 }

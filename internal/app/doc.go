@@ -9,7 +9,10 @@
 // `create`, so when the runtime's create process exits, the container's init
 // is re-parented to unha, which can then wait4() it for the exact exit status
 // (the way conmon and containerd's shim do). The same create/start/wait code
-// will serve detached containers once a monitor process runs it. Signals
+// will serve detached containers once a monitor process runs it. Before
+// `delete`, run reads the OOM-kill counter of the container's memory cgroup
+// (found from /proc/PID/cgroup of init after create) and reports kills as
+// an *OOMError beside the exit status. Signals
 // unha receives are relayed with the runtime's `kill`; with -t unha receives
 // the pty master over --console-socket and proxies it.
 package app

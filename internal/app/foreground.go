@@ -93,6 +93,12 @@ func (a *App) runContainer(ctx context.Context, c *Container, rtPath string, o R
 		}
 		return 0, a.fail(c, rt, o.Remove, err)
 	}
+	// Init now waits in its final cgroup: remember where OOM kills are
+	// counted, to read the count once it has exited.
+	mem, err := findMemoryCgroup(pid)
+	if err != nil {
+		a.log.Debug("no memory cgroup to watch for OOM kills", "err", err)
+	}
 	waited := make(chan waitResult, 1)
 	go func() {
 		ws, err := waitInit(pid)
@@ -161,12 +167,30 @@ wait:
 	}
 	code := ExitStatus(res.ws)
 	a.log.Debug("container exited", "id", c.ID, "status", code)
+	// Before delete removes the cgroup and its counter.
+	oom := oomReport(mem, code)
 	// The container ran: its status is the answer even if clean-up
 	// failed, which is reported on the side.
 	if err := a.finishContainer(c, rt, o.Remove, code); err != nil {
 		a.log.Warn("clean up container", "id", c.ID, "err", err)
 	}
+	if oom != nil {
+		return code, oom
+	}
 	return code, nil
+}
+
+// oomReport is an *OOMError when the kernel OOM-killed anything in the
+// container's memory cgroup, else nil.
+func oomReport(mem *memoryCgroup, code int) *OOMError {
+	if mem == nil {
+		return nil
+	}
+	kills, limit, err := mem.oomKills()
+	if err != nil || kills == 0 {
+		return nil
+	}
+	return &OOMError{Status: code, Kills: kills, Limit: limit}
 }
 
 // initPid reads the pid file the runtime wrote, falling back to `state`.

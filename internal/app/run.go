@@ -32,6 +32,13 @@ type RunOptions struct {
 	ReadOnly    bool     // --read-only
 	Network     string   // --network none|host
 	CIDFile     string   // --cidfile: write the container ID there
+	// Security flags, applied by specgen.Security.
+	CapAdd       []string // --cap-add
+	CapDrop      []string // --cap-drop
+	Privileged   bool     // --privileged
+	SecurityOpts []string // --security-opt
+	// Resources are the resource flags (--memory, --cpus, --device...).
+	Resources specgen.Resources
 }
 
 // Bounds on runtime calls, so a hung runtime cannot hang unha forever.
@@ -185,17 +192,30 @@ func (a *App) writeSpec(c *Container, o RunOptions, userEnv []string) error {
 	if err != nil {
 		return err
 	}
+	sec, err := security(o)
+	if err != nil {
+		return err
+	}
+	res, err := o.Resources.Spec(resourceHost())
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		a.log.Warn(w)
+	}
 	so := specgen.Options{
-		Root:     img.root,
-		ReadOnly: o.ReadOnly,
-		Args:     o.Args,
-		Env:      specgen.Env(hostname, home, o.TTY, userEnv),
-		Cwd:      o.Workdir,
-		User:     user,
-		TTY:      o.TTY,
-		Hostname: hostname,
-		Network:  o.Network,
-		Mounts:   img.mounts,
+		Root:      img.root,
+		ReadOnly:  o.ReadOnly,
+		Args:      o.Args,
+		Env:       specgen.Env(hostname, home, o.TTY, userEnv),
+		Cwd:       o.Workdir,
+		User:      user,
+		TTY:       o.TTY,
+		Hostname:  hostname,
+		Network:   o.Network,
+		Mounts:    img.mounts,
+		Security:  sec,
+		Resources: res,
 	}
 	if o.TTY {
 		so.ConsoleSize = terminalSize(a.cfg.Stdout, a.cfg.Stdin)

@@ -15,6 +15,16 @@ type target struct {
 	ctrl string // v2 controller to enable in the ancestors; "" for none
 }
 
+// Controllers lists the controllers (by v1 name, "devices" included) that
+// r asks for: the rootless runtime checks each against the hierarchies
+// delegated to the caller before it decides to run without one.
+func Controllers(r *specs.LinuxResources) []string {
+	if r == nil {
+		return nil
+	}
+	return needs(r, false)
+}
+
 // needs lists the controllers (by v1 name) r asks for, in apply order.
 func needs(r *specs.LinuxResources, v2 bool) []string {
 	var out []string

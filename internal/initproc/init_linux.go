@@ -99,10 +99,18 @@ func (is *initState) create() error {
 
 	ropts := rootfs.Options{
 		NoPivot: cfg.NoPivot, InUserNS: inUserNS(s), NoMountNS: !hasMountNS(s),
-		CgroupPaths: cfg.CgroupPaths, Logger: is.log,
+		CgroupPaths: cfg.CgroupPaths, Logger: is.log, IDMapped: map[int]*os.File{},
+	}
+	for idx, fd := range cfg.IDMapFds {
+		ropts.IDMapped[idx] = os.NewFile(uintptr(fd), "idmapped tree")
 	}
 	is.log.Debug("init: namespaces set up")
-	if err := rootfs.Prepare(s, ropts); err != nil {
+	err = rootfs.Prepare(s, ropts)
+	for _, f := range ropts.IDMapped {
+		f.Close()
+	}
+	ropts.IDMapped = nil
+	if err != nil {
 		return err
 	}
 	is.log.Debug("init: rootfs prepared")

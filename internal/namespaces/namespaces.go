@@ -66,8 +66,10 @@ type Plan struct {
 	NewMount bool
 }
 
-// UsesConstructor reports whether the nsenter constructor has work to do.
-func (p *Plan) UsesConstructor() bool { return len(p.Joins) > 0 }
+// UsesConstructor reports whether the nsenter constructor has work to do:
+// namespaces to join, or to create after the joins (or instead of clone,
+// when the user namespace's maps are written by newuidmap).
+func (p *Plan) UsesConstructor() bool { return len(p.Joins) > 0 || p.Unshare != 0 }
 
 // Forks reports whether the constructor forks (a joined or new pid
 // namespace, or a joined time namespace, applies to children only).

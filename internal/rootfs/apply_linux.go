@@ -80,6 +80,9 @@ func (a *applier) apply(op MountOp) error {
 }
 
 func (a *applier) bind(op MountOp) error {
+	if op.IDMap != nil {
+		return a.bindIDMapped(op)
+	}
 	// The source is a host path chosen by the caller, so host symlinks are
 	// followed; the handle is what gets cloned, so what was checked is
 	// what is mounted.
@@ -240,6 +243,9 @@ func (a *applier) newFS(op MountOp) error {
 	}
 	mnt, err := a.createFS(op, data)
 	if err != nil {
+		if op.Type == "sysfs" && a.opts.InUserNS && errors.Is(err, unix.EPERM) {
+			return a.bindSysfs(op, target, err)
+		}
 		return err
 	}
 	defer mnt.Close()
@@ -249,6 +255,30 @@ func (a *applier) newFS(op MountOp) error {
 		}
 	}
 	return a.attach(op, mnt, target)
+}
+
+// bindSysfs binds the host's /sys where a user namespace may not mount a
+// new sysfs: the kernel allows that only to the owner of the network
+// namespace (sysfs shows its devices), so a container that shares the
+// host's, or joins one it does not own, gets a recursive bind of /sys, as
+// runc does. The spec's flags go on every mount of the tree, so that
+// "ro" covers /sys/fs/cgroup and the rest too.
+func (a *applier) bindSysfs(op MountOp, target *os.File, mountErr error) error {
+	a.log.Debug("sysfs mount refused in the user namespace, binding /sys", "error", mountErr)
+	src, err := os.OpenFile("/sys", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	b := op
+	b.Kind, b.Source, b.Recursive, b.Data, b.SbFlags = KindBind, "/sys", true, nil, nil
+	b.RecAttr = &Attr{Set: op.Attr.Set &^ unix.MOUNT_ATTR__ATIME}
+	if op.RecAttr != nil {
+		b.RecAttr.Set |= op.RecAttr.Set
+		b.RecAttr.Clr |= op.RecAttr.Clr
+	}
+	b.Attr = Attr{}
+	return a.bindOnto(b, src, target)
 }
 
 // needsRealDir: procfs and sysfs, and whatever is mounted on /proc or

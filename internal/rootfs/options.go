@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"fmt"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -116,7 +115,18 @@ type parsedOptions struct {
 	rec     *Attr
 	data    []string
 	copyUp  bool
+	idmap   idmapKind
 }
+
+// idmapKind is the "idmap" (top mount only) or "ridmap" (every mount of
+// the tree) option.
+type idmapKind int
+
+const (
+	idmapNone idmapKind = iota
+	idmapTop
+	idmapRecursive
+)
 
 func parseOptions(words []string) (parsedOptions, error) {
 	var p parsedOptions
@@ -161,8 +171,12 @@ func parseOptions(words []string) (parsedOptions, error) {
 		case "tmpcopyup":
 			p.copyUp = true
 			continue
-		case "idmap", "ridmap":
-			return p, fmt.Errorf("mount option %q: idmapped mounts are not supported", w)
+		case "idmap":
+			p.idmap = idmapTop
+			continue
+		case "ridmap":
+			p.idmap = idmapRecursive
+			continue
 		case "":
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,10 @@ type Options struct {
 	CgroupPaths map[string]string
 	// Logger gets debug lines; nil discards them.
 	Logger *slog.Logger
+	// IDMapped holds, by index in spec.mounts, the detached trees the
+	// runtime made for idmapped binds (PrepareIDMapped). The caller keeps
+	// ownership and closes them.
+	IDMapped map[int]*os.File
 }
 
 // Kind says how a MountOp is carried out.
@@ -91,6 +96,26 @@ type MountOp struct {
 	// DelayRO: the read-only flag is applied by Finish, because later steps
 	// write into the mount (device nodes in /dev, mountpoints in a tmpfs).
 	DelayRO bool `json:"delayRO,omitempty"`
+	// IDMap makes a bind an idmapped mount (mount_setattr MOUNT_ATTR_IDMAP,
+	// runtime-spec 1.2's "idmap"/"ridmap" and mount uidMappings). The
+	// runtime makes the detached tree (PrepareIDMapped) and init receives it
+	// in Options.IDMapped: only a process privileged over the source's
+	// superblock, i.e. in the initial user namespace, may idmap it.
+	IDMap *IDMap `json:"idmap,omitempty"`
+}
+
+// IDMap is the mapping of an idmapped mount, in the user-namespace format
+// (containerID, hostID, size). Through the mount, a file owned by id x on
+// disk shows as host id hostID+(x-containerID): with the container's own
+// mappings (0 -> 100000) a tree owned by host root shows as the
+// container's root, and what the container writes there lands on disk as
+// host root, with no chown of the tree.
+type IDMap struct {
+	UIDs []specs.LinuxIDMapping `json:"uids"`
+	GIDs []specs.LinuxIDMapping `json:"gids"`
+	// Recursive is "ridmap": every mount of an rbind tree is idmapped,
+	// not only the top one.
+	Recursive bool `json:"recursive,omitempty"`
 }
 
 // Plan turns spec.mounts into MountOps and checks what can be checked
@@ -120,7 +145,7 @@ func Plan(spec *specs.Spec, opts Options) ([]MountOp, error) {
 	}
 	ops := make([]MountOp, 0, len(spec.Mounts))
 	for i, m := range spec.Mounts {
-		op, err := planMount(i, m)
+		op, err := planMount(i, m, spec.Linux)
 		if err != nil {
 			return nil, fmt.Errorf("mount %s on %s: %w", m.Source, m.Destination, err)
 		}
@@ -129,10 +154,7 @@ func Plan(spec *specs.Spec, opts Options) ([]MountOp, error) {
 	return ops, nil
 }
 
-func planMount(i int, m specs.Mount) (MountOp, error) {
-	if len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-		return MountOp{}, errors.New("idmapped mounts (uidMappings/gidMappings) are not supported")
-	}
+func planMount(i int, m specs.Mount, linux *specs.Linux) (MountOp, error) {
 	if m.Destination == "" {
 		return MountOp{}, errors.New("mount has no destination")
 	}
@@ -174,6 +196,9 @@ func planMount(i int, m specs.Mount) (MountOp, error) {
 	default:
 		op.Kind, op.Type, op.SbFlags, op.Data = KindFS, m.Type, sbFlags(p, false), p.data
 	}
+	if op.IDMap, err = planIDMap(m, p, op.Kind, linux); err != nil {
+		return op, err
+	}
 	if op.CopyUp && (op.Kind != KindFS || op.Type != "tmpfs") {
 		return op, errors.New("tmpcopyup is only valid for tmpfs mounts")
 	}
@@ -188,6 +213,38 @@ func planMount(i int, m specs.Mount) (MountOp, error) {
 		return op, err
 	}
 	return op, nil
+}
+
+// planIDMap decides a mount's idmapping (runtime-spec config.md, "idmap"
+// and "ridmap"): the mount's own mappings, else the container's user
+// namespace mappings, else an error; mappings without either option still
+// idmap the mount (non-recursively), so that they are never ignored.
+func planIDMap(m specs.Mount, p parsedOptions, kind Kind, linux *specs.Linux) (*IDMap, error) {
+	hasMaps := len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
+	if p.idmap == idmapNone && !hasMaps {
+		return nil, nil
+	}
+	if kind != KindBind {
+		return nil, errors.New("idmapped mounts (idmap, ridmap, uidMappings, gidMappings) are only supported for bind mounts")
+	}
+	im := &IDMap{UIDs: m.UIDMappings, GIDs: m.GIDMappings, Recursive: p.idmap == idmapRecursive}
+	switch {
+	case hasMaps && (len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0):
+		return nil, errors.New("an idmapped mount needs both uidMappings and gidMappings")
+	case !hasMaps && linux != nil && hasNamespace(&specs.Spec{Linux: linux}, specs.UserNamespace) &&
+		len(linux.UIDMappings) > 0 && len(linux.GIDMappings) > 0:
+		im.UIDs, im.GIDs = linux.UIDMappings, linux.GIDMappings
+	case !hasMaps:
+		return nil, errors.New("mount option idmap/ridmap needs uidMappings and gidMappings on the mount or a user namespace with mappings")
+	}
+	for _, set := range [][]specs.LinuxIDMapping{im.UIDs, im.GIDs} {
+		for _, x := range set {
+			if x.Size == 0 {
+				return nil, errors.New("idmapped mount: a mapping has size 0")
+			}
+		}
+	}
+	return im, nil
 }
 
 // cleanPath makes a container path absolute and lexically clean; ".."

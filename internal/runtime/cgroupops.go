@@ -63,6 +63,9 @@ func (r *Runtime) Pids(id string) ([]int, error) {
 		return nil, ErrNotRunning
 	}
 	cg, err := r.loadCgroup(st)
+	if errors.Is(err, errNoCgroup) {
+		return nsPids(st)
+	}
 	if err != nil {
 		return nil, err
 	}

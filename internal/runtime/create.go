@@ -83,6 +83,23 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if nsPlan.NewUser && (len(s.Linux.UIDMappings) == 0 || len(s.Linux.GIDMappings) == 0) {
 		return nil, fmt.Errorf("config.json: a new user namespace needs uidMappings and gidMappings: %w", ErrInvalid)
 	}
+	if nsPlan.NewUser && (!mapsContainerRoot(s.Linux.UIDMappings) || !mapsContainerRoot(s.Linux.GIDMappings)) {
+		return nil, fmt.Errorf("config.json: uidMappings and gidMappings must map container id 0: init sets up the container as root of its user namespace: %w", ErrInvalid)
+	}
+	if r.Rootless && os.Geteuid() != 0 && !nsPlan.Has(specs.UserNamespace) {
+		return nil, fmt.Errorf("config.json: a rootless container needs a user namespace (add {\"type\": \"user\"} to linux.namespaces, or use `spec --rootless`): %w", ErrInvalid)
+	}
+	idHelper := nsPlan.NewUser && needsIDMapHelper(s.Linux.UIDMappings, s.Linux.GIDMappings)
+	if idHelper {
+		// Go writes the maps itself only as a privileged parent or for the
+		// one self-mapping; newuidmap is a separate program, so the new
+		// user namespace (and the namespaces it must own) is created by
+		// the nsenter constructor, which waits while we run it.
+		nsPlan.Unshare, nsPlan.Clone = nsPlan.Unshare|nsPlan.Clone, 0
+	}
+	if s.Process.Terminal && o.ConsoleSocket == "" && o.Foreground {
+		s.Process = withCallerSize(s.Process)
+	}
 	preserve := o.PreserveFds
 	if lfds, _ := strconv.Atoi(os.Getenv("LISTEN_FDS")); lfds > 0 {
 		// socket activation: systemd's fds 3..3+N-1 reach the container,
@@ -109,7 +126,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	var cg cgroups.Manager
 	var ch *child
+	var trees map[int]*os.File
 	defer func() {
+		for _, f := range trees {
+			f.Close()
+		}
 		if err == nil {
 			return
 		}
@@ -126,30 +147,44 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 
 	t0 := time.Now()
 	phase := func(name string) { r.Log.Debug("create", "phase", name, "elapsed", time.Since(t0)) }
-	cg, err = cgroups.New(s.Linux.CgroupsPath, o.ID, r.cgroupOpts())
+	res := s.Linux.Resources
+	if r.Rootless {
+		cg, res, err = r.rootlessCgroup(s, o.ID)
+	} else {
+		cg, err = cgroups.New(s.Linux.CgroupsPath, o.ID, r.cgroupOpts())
+	}
 	if err != nil {
 		return nil, err
 	}
-	st.CgroupPaths = cg.Paths()
+	if cg != nil {
+		st.CgroupPaths = cg.Paths()
+	}
 	// Saved before anything exists that must be cleaned up, so that a
 	// runtime killed from here on leaves a state `delete --force` can use.
 	if err := r.Store.Save(st); err != nil {
 		return nil, err
 	}
 	phase("state saved")
-	if err := cg.Create(); err != nil {
-		return nil, err
+	var cgFD *os.File
+	var place func(int) error
+	if cg != nil {
+		if err := cg.Create(); err != nil {
+			return nil, err
+		}
+		st.CgroupCreated = cg.Created()
+		if err := cg.Set(res); err != nil {
+			return nil, err
+		}
+		if cgFD, err = cg.OpenFD(); err != nil {
+			return nil, err
+		}
+		if cgFD != nil {
+			defer cgFD.Close()
+		}
+		place = cg.AddProc
 	}
-	st.CgroupCreated = cg.Created()
-	if err := cg.Set(s.Linux.Resources); err != nil {
+	if trees, err = idmappedTrees(s, nsPlan.NewMount, o.ID, r.Rootless); err != nil {
 		return nil, err
-	}
-	cgFD, err := cg.OpenFD()
-	if err != nil {
-		return nil, err
-	}
-	if cgFD != nil {
-		defer cgFD.Close()
 	}
 
 	fifoPath := filepath.Join(r.Store.dir(o.ID), fifoName)
@@ -169,10 +204,15 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	defer fifo.Close()
 
 	sc := &spawnConfig{
-		ns: nsPlan, uidMaps: s.Linux.UIDMappings, gidMaps: s.Linux.GIDMappings,
+		ns: nsPlan, uidMaps: s.Linux.UIDMappings, gidMaps: s.Linux.GIDMappings, idHelper: idHelper,
 		cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserve: preserve, extra: []*os.File{fifo}, verb: "init", log: r.Log,
-		place: cg.AddProc,
+		place: place,
+	}
+	idmapFds := map[int]int{}
+	for idx, f := range trees {
+		idmapFds[idx] = sc.extraFd(len(sc.extra))
+		sc.extra = append(sc.extra, f)
 	}
 	phase("cgroup set")
 	ch, err = startInit(sc)
@@ -190,7 +230,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		ID: o.ID, Bundle: bundle, Spec: s, NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring,
 		Console: s.Process.Terminal, PreserveFds: preserve, NewCgroupNS: nsPlan.NewCgroup,
 		NewUserNS: nsPlan.NewUser, CgroupPaths: st.CgroupPaths, FifoFd: sc.extraFd(0),
-		State: st.State, LogLevel: r.LogLevel,
+		IDMapFds: idmapFds, State: st.State, LogLevel: r.LogLevel,
 	}
 	cfg.State.Pid = ch.pid
 	phase("init started")

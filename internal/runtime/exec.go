@@ -37,11 +37,17 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if p == nil || len(p.Args) == 0 {
 		return -1, fmt.Errorf("exec: args must not be empty: %w", ErrInvalid)
 	}
+	if p.ApparmorProfile != "" && !apparmorEnabled() {
+		return -1, fmt.Errorf("exec: process.apparmorProfile %q: AppArmor is not enabled on this host: %w", p.ApparmorProfile, ErrInvalid)
+	}
 	if p.Terminal && o.Detach && o.ConsoleSocket == "" {
 		return -1, fmt.Errorf("cannot allocate tty if unha-runtime will detach without setting console socket: %w", ErrInvalid)
 	}
 	if !p.Terminal && o.ConsoleSocket != "" {
 		return -1, fmt.Errorf("cannot use console socket if unha-runtime will not detach or allocate tty: %w", ErrInvalid)
+	}
+	if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
+		o.Process = withCallerSize(p)
 	}
 	st, l, err := r.Store.Open(o.ID, false)
 	if err != nil {
@@ -121,20 +127,23 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 	if !alive(st.Pid, st.InitStart) {
 		return 0, nil, errors.New("cannot exec a container that has stopped")
 	}
-	cg, err := r.loadCgroup(st)
-	if err != nil {
+	var cgFD *os.File
+	var place func(int) error
+	// A rootless container may have no cgroup to join (none delegated).
+	if cg, err := r.loadCgroup(st); err == nil {
+		if cgFD, err = cg.OpenFD(); err != nil {
+			return 0, nil, err
+		}
+		if cgFD != nil {
+			defer cgFD.Close()
+		}
+		place = cg.AddProc
+	} else if !errors.Is(err, errNoCgroup) {
 		return 0, nil, err
-	}
-	cgFD, err := cg.OpenFD()
-	if err != nil {
-		return 0, nil, err
-	}
-	if cgFD != nil {
-		defer cgFD.Close()
 	}
 	sc := &spawnConfig{
 		ns: plan, cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
-		preserve: o.PreserveFds, verb: "init", log: r.Log, place: cg.AddProc,
+		preserve: o.PreserveFds, verb: "init", log: r.Log, place: place,
 	}
 	ch, err := startInit(sc)
 	if err != nil {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,6 +58,12 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 	r.refresh(st)
 	if all {
 		cg, err := r.loadCgroup(st)
+		if errors.Is(err, errNoCgroup) {
+			if st.Status == specs.StateStopped {
+				return nil
+			}
+			return signalNoCgroup(st, sig)
+		}
 		if err != nil {
 			return err
 		}

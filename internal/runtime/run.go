@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"os/signal"
 
@@ -102,4 +103,21 @@ func (r *Runtime) waitInit(pid int, sigs chan os.Signal) int {
 			_ = unix.Kill(pid, sig)
 		}
 	}
+}
+
+// withCallerSize gives a pty the runtime proxies the caller's window size
+// before the process starts (when the config sets none), or a program that
+// reads it once at startup (top, vim) sees 0x0 until the first resize.
+func withCallerSize(p *specs.Process) *specs.Process {
+	if p.ConsoleSize != nil {
+		return p
+	}
+	for _, f := range []*os.File{os.Stdin, os.Stdout} {
+		if w, h, err := console.GetSize(f); err == nil && (w > 0 || h > 0) {
+			cp := *p
+			cp.ConsoleSize = &specs.Box{Width: w, Height: h}
+			return &cp
+		}
+	}
+	return p
 }

@@ -12,6 +12,10 @@ type Runtime struct {
 	Log           *slog.Logger
 	SystemdCgroup bool
 	LogLevel      string // passed to init: "debug" relays its debug lines
+	// Rootless (--rootless, see RootlessMode): use only the cgroups
+	// delegated to the caller, ignore device rules, and require a user
+	// namespace.
+	Rootless bool
 }
 
 func (r *Runtime) cgroupOpts() cgroups.Options {

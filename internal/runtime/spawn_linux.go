@@ -23,6 +23,10 @@ type spawnConfig struct {
 	ns       *namespaces.Plan
 	uidMaps  []specs.LinuxIDMapping
 	gidMaps  []specs.LinuxIDMapping
+	// idHelper: the maps are written by newuidmap/newgidmap (a rootless
+	// caller mapping more than its own ids); ns then has the new user
+	// namespace in Unshare, for the constructor.
+	idHelper bool
 	cgroupFD *os.File // a cgroup2 dir to clone straight into; may be nil
 	stdio    [3]*os.File
 	preserve int        // the caller's fds 3..3+preserve-1 go to the container as they are
@@ -117,7 +121,7 @@ func startInit(sc *spawnConfig) (*child, error) {
 		defer f.Close()
 		joins = append(joins, fmt.Sprintf("%d:%d", fdOf(f), j.Flag))
 	}
-	if len(joins) > 0 {
+	if sc.ns.UsesConstructor() {
 		env = append(env, nsenter.EnvJoin+"="+strings.Join(joins, ","),
 			nsenter.EnvUnshare+"="+strconv.FormatUint(uint64(sc.ns.Unshare), 10))
 	}
@@ -184,7 +188,11 @@ func startInit(sc *spawnConfig) (*child, error) {
 			if err != nil {
 				return fail(err)
 			}
-			if err := writeIDMaps(m.Pid, sc.uidMaps, sc.gidMaps); err != nil {
+			write := writeIDMaps
+			if sc.idHelper {
+				write = writeIDMapsHelper
+			}
+			if err := write(m.Pid, sc.uidMaps, sc.gidMaps); err != nil {
 				return fail(err)
 			}
 			if err := conn.Send(&initmsg.Msg{Type: initmsg.TypeGo}, -1); err != nil {

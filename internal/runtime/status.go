@@ -35,6 +35,9 @@ func (r *Runtime) refresh(st *State) {
 }
 
 func (r *Runtime) loadCgroup(st *State) (cgroups.Manager, error) {
+	if len(st.CgroupPaths) == 0 {
+		return nil, errNoCgroup
+	}
 	o := r.cgroupOpts()
 	o.Created = st.CgroupCreated
 	return cgroups.Load(st.CgroupPaths, o)

@@ -44,6 +44,8 @@ type Options struct {
 	Hostname    string
 	Network     string        // NetworkNone ("" too) or NetworkHost
 	Mounts      []specs.Mount // the image's own mounts, after the standard ones
+	Security    Security      // capabilities, seccomp, --privileged, --security-opt
+	Resources   *ResourceSpec // limits and host devices (Resources.Spec); nil for none
 }
 
 // Generate returns the spec for o, or an error naming the option that
@@ -75,13 +77,17 @@ func Generate(o Options) (*specs.Spec, error) {
 		return nil, fmt.Errorf("network %q is not supported: use %q or %q", o.Network, NetworkNone, NetworkHost)
 	}
 
-	caps := &specs.LinuxCapabilities{Bounding: clone(DefaultCaps)}
+	capNames, err := capList(o.Security)
+	if err != nil {
+		return nil, err
+	}
+	caps := &specs.LinuxCapabilities{Bounding: clone(capNames)}
 	// A non-root user gets no effective or permitted capabilities, as in
 	// Docker 20.10+ (CVE-2022-24769): otherwise `-u 1000` would still hold
 	// CAP_DAC_OVERRIDE and friends after the runtime's setuid.
 	if o.User.UID == 0 {
-		caps.Effective = clone(DefaultCaps)
-		caps.Permitted = clone(DefaultCaps)
+		caps.Effective = clone(capNames)
+		caps.Permitted = clone(capNames)
 	}
 	proc := &specs.Process{
 		Terminal:     o.TTY,
@@ -96,7 +102,7 @@ func Generate(o Options) (*specs.Spec, error) {
 		proc.ConsoleSize = &b
 	}
 	mounts := append(StandardMounts(), o.Mounts...)
-	return &specs.Spec{
+	s := &specs.Spec{
 		Version:  specs.Version,
 		Root:     &specs.Root{Path: o.Root, Readonly: o.ReadOnly},
 		Process:  proc,
@@ -108,7 +114,13 @@ func Generate(o Options) (*specs.Spec, error) {
 			MaskedPaths:   clone(spec.DefaultMaskedPaths),
 			ReadonlyPaths: clone(spec.DefaultReadonlyPaths),
 		},
-	}, nil
+	}
+	applyResources(s, o.Resources)
+	// Last: the seccomp profile depends on the final capabilities.
+	if err := applySecurity(s, o.Security); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // StandardMounts are the kernel filesystems every container gets, with

@@ -1,10 +1,10 @@
 package clients
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +18,8 @@ type testEnv struct {
 	t   *testing.T
 	dir string
 	tmp string // TMPDIR of every client command
+	// run is the test's directory in the suite's private /run, for paths that must be short.
+	runDir string
 	// mounts and cgroups as they were when the test began.
 	mounts  map[int]bool
 	cgroups map[string]string
@@ -44,9 +46,12 @@ func newEnv(t *testing.T, short string) *testEnv {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{t: t, dir: dir, tmp: filepath.Join(dir, "tmp"), keep: map[string]bool{}}
-	if err := os.Mkdir(e.tmp, 0o700); err != nil {
-		t.Fatal(err)
+	e := &testEnv{t: t, dir: dir, tmp: filepath.Join(dir, "tmp"), runDir: filepath.Join("/run", filepath.Base(dir)),
+		keep: map[string]bool{}}
+	for _, d := range []string{e.tmp, e.runDir} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.mounts = map[int]bool{}
 	ms, err := readMountinfo()
@@ -129,12 +134,16 @@ func (e *testEnv) finish() {
 	}
 
 	// Cgroups created during the test: a client's parents go quietly, the rest are leftovers.
+	var parents []string
 	for _, name := range e.newCgroupNames() {
 		if e.keptParent(name) {
-			t.Logf("removing client parent cgroup %s", name)
+			parents = append(parents, name)
 		} else {
 			t.Errorf("leftover: cgroup %s", name)
 		}
+	}
+	if len(parents) > 0 {
+		t.Logf("removing the client's parent cgroups %s", strings.Join(parents, " "))
 	}
 	for _, d := range e.newCgroups() {
 		killCgroup(d)
@@ -152,11 +161,13 @@ func (e *testEnv) finish() {
 	}
 
 	if len(points) > 0 {
-		t.Errorf("not removing %s: mounts were left under it", e.dir)
+		t.Errorf("not removing %s and %s: mounts were left under them", e.dir, e.runDir)
 		return
 	}
-	if err := os.RemoveAll(e.dir); err != nil {
-		t.Error(err)
+	for _, d := range []string{e.dir, e.runDir} {
+		if err := os.RemoveAll(d); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -169,8 +180,8 @@ func (e *testEnv) processes() []int {
 	}
 	entries, _ := os.ReadDir("/proc")
 	for _, ent := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(ent.Name(), "%d", &pid); err != nil || pid == self || seen[pid] {
+		pid, err := strconv.Atoi(ent.Name())
+		if err != nil || pid == self || seen[pid] {
 			continue
 		}
 		if st := procState(pid); st == "" || st == "Z" {
@@ -192,7 +203,11 @@ func (e *testEnv) newCgroupNames() []string {
 			out = append(out, name)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.Count(out[i], "/") > strings.Count(out[j], "/") || (strings.Count(out[i], "/") == strings.Count(out[j], "/") && out[i] < out[j]) })
+	// Deepest first (rmdir only removes a leaf), then by name for a stable report.
+	sort.Slice(out, func(i, j int) bool {
+		di, dj := strings.Count(out[i], "/"), strings.Count(out[j], "/")
+		return di > dj || di == dj && out[i] < out[j]
+	})
 	return out
 }
 

@@ -181,7 +181,7 @@ func ociArchive(path, ref string, entries []entry, cfg imageConfig) error {
 			MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: add(manifest), Size: int64(len(manifest)),
 			Platform: &platform{Architecture: runtime.GOARCH, OS: "linux"},
 			Annotations: map[string]string{
-				"io.containerd.image.name":         ref,
+				"io.containerd.image.name":          ref,
 				"org.opencontainers.image.ref.name": tag,
 			},
 		}},

@@ -14,7 +14,6 @@ for p in "${pkgs[@]}"; do
 done
 if ((${#missing[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
-	# No init system here: keep the packages' maintainer scripts from starting daemons.
 	apt-get install -y --no-install-recommends "${missing[@]}" ||
 		{ apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
 fi

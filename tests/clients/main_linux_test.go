@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The stages of TestMain, told apart by stageEnv (see doc.go).
@@ -97,8 +100,8 @@ func preparePlan() (*plan, error) {
 		return nil, err
 	}
 	p := &plan{Base: base}
-	// World-searchable so that processes running as other users (podman's conmon does not,
-	// but a container's user may) still reach their rootfs.
+	// World-searchable, so that a container process running as another user still reaches
+	// what lies below.
 	if err := os.Chmod(base, 0o755); err != nil {
 		return p, err
 	}
@@ -158,9 +161,33 @@ func runMover(p *plan) int {
 		return 1
 	}
 	cmd := exec.Command(self, os.Args[1:]...)
-	cmd.Env = append(os.Environ(), stageEnv+"="+stageMover, planEnv+"="+string(b))
+	cmd.Env = setEnv(os.Environ(), stageEnv+"="+stageMover, planEnv+"="+string(b))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "clients: %v\n", err)
+		return 1
+	}
+	// Pass an interrupt on to the inner stage (which is this child: the mover and unshare
+	// exec), so that the cleanup below still runs.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	// The inner stage has go test's -test.timeout; this bounds the wait even if it hangs past it.
+	bound := time.NewTimer(innerBound(os.Args[1:]))
+	defer bound.Stop()
+	go func() {
+		select {
+		case s := <-sigs:
+			_ = cmd.Process.Signal(s)
+		case <-bound.C:
+			fmt.Fprintln(os.Stderr, "clients: the inner stage outlived its -test.timeout; killing it")
+			_ = cmd.Process.Kill()
+		case <-done:
+		}
+	}()
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -171,6 +198,27 @@ func runMover(p *plan) int {
 		fmt.Fprintf(os.Stderr, "clients: inner stage: %v\n", err)
 		return 1
 	}
+}
+
+// innerBound is the test binary's -test.timeout plus a grace for its cleanup, or 20 minutes
+// when there is none.
+func innerBound(args []string) time.Duration {
+	d := time.Duration(0)
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, "-test.timeout=")
+		if !ok && a == "-test.timeout" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok {
+			if p, err := time.ParseDuration(v); err == nil {
+				d = p
+			}
+		}
+	}
+	if d <= 0 {
+		return 20 * time.Minute
+	}
+	return d + 2*time.Minute
 }
 
 // mover joins the suite's cgroups and execs unshare into the inner stage. The cgroup
@@ -186,7 +234,7 @@ func mover() {
 			var self string
 			if self, err = os.Executable(); err == nil {
 				args := append([]string{"unshare", "--cgroup", "--mount", "--propagation", "private", "--", self}, os.Args[1:]...)
-				env := append(os.Environ(), stageEnv+"="+stageInner)
+				env := setEnv(os.Environ(), stageEnv+"="+stageInner)
 				err = execve(unshare, args, env)
 			}
 		}
@@ -220,6 +268,24 @@ func readPlan() (*plan, error) {
 		return nil, fmt.Errorf("%s: %w", planEnv, err)
 	}
 	return p, nil
+}
+
+// setEnv replaces or adds variables. execve(2) passes duplicates through and Go's getenv takes
+// the first, so appending is not enough.
+func setEnv(env []string, kvs ...string) []string {
+	out := make([]string, 0, len(env)+len(kvs))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		replaced := false
+		for _, n := range kvs {
+			nk, _, _ := strings.Cut(n, "=")
+			replaced = replaced || nk == k
+		}
+		if !replaced {
+			out = append(out, kv)
+		}
+	}
+	return append(out, kvs...)
 }
 
 func goBuild(dir, out, pkg string, env ...string) error {

@@ -3,6 +3,7 @@ package clients
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -95,9 +96,13 @@ func (e *testEnv) run(timeout time.Duration, env []string, name string, args ...
 	return r
 }
 
+// indent formats one stream for the log, cut short: a failure prints the whole result.
 func indent(label, s string) string {
 	if s = strings.TrimRight(s, "\n"); s == "" {
 		return ""
+	}
+	if len(s) > 1500 {
+		s = s[:1500] + " [...]"
 	}
 	return "\n   " + label + ": " + strings.ReplaceAll(s, "\n", "\n   "+strings.Repeat(" ", len(label)+2))
 }
@@ -150,6 +155,26 @@ func (e *testEnv) eventually(d time.Duration, what string, f func() string) {
 	}
 }
 
+// runtimeState asks the runtime under test itself for a container's state (root "" is the
+// runtime's default, which podman relies on): proof that the client drove this runtime.
+func (e *testEnv) runtimeState(root, id string) (status string, pid int) {
+	e.t.Helper()
+	args := []string{"state", id}
+	if root != "" {
+		args = append([]string{"--root", root}, args...)
+	}
+	r := e.must(e.run(0, e.clientEnv(), suite.Runtime, args...))
+	var st struct {
+		ID     string `json:"id"`
+		Pid    int    `json:"pid"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.ID != id {
+		e.t.Fatalf("runtime state of %s: %v: %s", id, err, r)
+	}
+	return st.Status, st.Pid
+}
+
 // ptySession is a command whose stdin, stdout and stderr are the slave of a fresh pty, as when
 // a person types into `podman run -it` or `ctr run -t`.
 type ptySession struct {
@@ -179,11 +204,12 @@ func (e *testEnv) startPty(timeout time.Duration, env []string, name string, arg
 		master.Close()
 		e.t.Fatal(os.NewSyscallError("ioctl TIOCSWINSZ", err))
 	}
-	// TIOCGPTPEER opens the slave of this very master, with no path lookup in /dev/pts.
-	sfd, err := unix.IoctlRetInt(fd, unix.TIOCGPTPEER)
-	if err != nil {
+	// TIOCGPTPEER opens the slave of this very master, with no path lookup in /dev/pts; its
+	// argument is the open flags (ioctl_tty(2)).
+	sfd, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TIOCGPTPEER, uintptr(unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC))
+	if errno != 0 {
 		master.Close()
-		e.t.Fatal(os.NewSyscallError("ioctl TIOCGPTPEER", err))
+		e.t.Fatal(os.NewSyscallError("ioctl TIOCGPTPEER", errno))
 	}
 	slave := os.NewFile(uintptr(sfd), "pty-slave")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

@@ -36,7 +36,16 @@ func (e *Env) NewBundle(args ...string) *Bundle {
 	if err := e.S.MakeRootfs(b.Rootfs); err != nil {
 		e.T.Fatal(err)
 	}
-	if r := e.RunWith(RunOpts{NoRoot: true}, "spec", "--bundle", dir); !r.OK() {
+	specArgs := []string{"spec", "--bundle", dir}
+	if e.As != nil {
+		// A rootless user's bundle and rootfs are its own, and its config
+		// comes from `spec --rootless`.
+		if err := e.As.Chown(dir); err != nil {
+			e.T.Fatal(err)
+		}
+		specArgs = append(specArgs, "--rootless")
+	}
+	if r := e.RunWith(RunOpts{NoRoot: true}, specArgs...); !r.OK() {
 		e.T.Fatalf("spec: %s", r)
 	}
 	spec, err := LoadSpec(filepath.Join(dir, "config.json"))

@@ -19,6 +19,8 @@ type Env struct {
 	Dir string
 	// Root is passed as --root to every runtime call.
 	Root string
+	// As, when set (NewAs), is the unprivileged user every runtime call runs as.
+	As *User
 
 	mu   sync.Mutex
 	ids  []string

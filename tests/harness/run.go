@@ -86,6 +86,9 @@ func (e *Env) RunWith(o RunOpts, args ...string) Result {
 		cmd = exec.CommandContext(ctx, e.S.Runtime, full...)
 	}
 	cmd.Env = append(os.Environ(), o.Env...)
+	if e.As != nil {
+		e.As.apply(cmd, e)
+	}
 	cmd.ExtraFiles = o.ExtraFiles
 	cmd.WaitDelay = 5 * time.Second
 

@@ -15,6 +15,8 @@
 //	wait-signal          print "ready", then wait for one signal and print "signal N"
 //	hook NAME DIR        act as an OCI hook: record stdin (the state) and more in DIR/NAME.json
 //	                     and append NAME to DIR/order
+//	syscall, unshare, ptrace-attach, mount-tmpfs   see security_linux.go
+//	stat, mkfile, clocks                           see userns_linux.go
 //
 // The fd table is captured before anything else runs, with raw syscalls: the Go runtime opens
 // an epoll fd the first time os.Open touches a regular file, and that fd must not be mistaken
@@ -143,6 +145,12 @@ func run(args []string, startFds map[int]string) (int, error) {
 			return 0, err
 		}
 		return 3, hook(args[1], args[2])
+	}
+	if n, ok, err := runSecurity(args); ok {
+		return n, err
+	}
+	if n, ok, err := runUserNS(args); ok {
+		return n, err
 	}
 	return 0, fmt.Errorf("unknown command %q", args[0])
 }

@@ -1,9 +1,7 @@
 package clients
 
 import (
-	"bufio"
 	"crypto/rand"
-	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -37,78 +34,6 @@ type hierarchy struct {
 
 // mountPoint is where the hierarchy is mounted, in either stage.
 func (h hierarchy) mountPoint() string { return filepath.Join(cgroupRoot, h.Name) }
-
-// mountEntry is one line of /proc/self/mountinfo (see proc(5)).
-type mountEntry struct {
-	ID        int
-	Root      string
-	Point     string
-	FSType    string
-	Source    string
-	SuperOpts string
-}
-
-func readMountinfo() ([]mountEntry, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []mountEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		a, b := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(a) < 5 || len(b) < 3 {
-			return nil, fmt.Errorf("malformed mountinfo line %q", sc.Text())
-		}
-		id, err := strconv.Atoi(a[0])
-		if err != nil {
-			return nil, fmt.Errorf("malformed mountinfo line %q", sc.Text())
-		}
-		out = append(out, mountEntry{ID: id, Root: unescapeMount(a[3]), Point: unescapeMount(a[4]),
-			FSType: b[0], Source: b[1], SuperOpts: b[2]})
-	}
-	return out, sc.Err()
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space) the kernel writes in mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// ownCgroups maps the controller field of /proc/self/cgroup ("cpu", "cpu,cpuacct",
-// "name=systemd", "" for cgroup v2) to the caller's path in that hierarchy.
-func ownCgroups() (map[string]string, error) {
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			return nil, fmt.Errorf("malformed /proc/self/cgroup line %q", line)
-		}
-		out[parts[1]] = parts[2]
-	}
-	return out, nil
-}
 
 // discoverCgroups finds every hierarchy mounted at or below /sys/fs/cgroup, the caller's
 // cgroup in it, and names the suite's cgroup beneath that.
@@ -254,10 +179,6 @@ func joinCgroups(p *plan) error {
 	return nil
 }
 
-func execve(path string, args, env []string) error {
-	return os.NewSyscallError("execve", syscall.Exec(path, args, env))
-}
-
 // removeCgroups runs in the outer stage after the inner one exited: anything still in the
 // suite's cgroups descends from the suite, so it is killed by PID; then the cgroups are removed,
 // children first. Everything it had to do is reported.
@@ -309,8 +230,10 @@ func cgroupPids(dir string) []int {
 	}
 	var out []int
 	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil && procState(pid) != "Z" && procState(pid) != "" {
-			out = append(out, pid)
+		if pid, err := strconv.Atoi(f); err == nil {
+			if st := procState(pid); st != "Z" && st != "" {
+				out = append(out, pid)
+			}
 		}
 	}
 	return out
@@ -347,98 +270,6 @@ func rmdirCgroup(dir string) error {
 	return &os.PathError{Op: "rmdir", Path: dir, Err: err}
 }
 
-// killPid SIGKILLs one process through a pidfd, so a recycled pid is never hit.
-func killPid(pid int) {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return
-	}
-	defer unix.Close(fd)
-	_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-}
-
-// procState is field 3 of /proc/PID/stat (R, S, Z, ...), "" when the process is gone.
-func procState(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	s := string(b)
-	// The command name may hold spaces and parentheses: the state follows the last ')'.
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return ""
-	}
-	return s[i+2 : i+3]
-}
-
-func cmdline(pid int) string {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return strconv.Quote(strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")))
-}
-
-// enterPrivateView runs first in the inner stage, in its new cgroup and mount namespaces.
-func enterPrivateView(p *plan) error {
-	own, err := ownCgroups()
-	if err != nil {
-		return err
-	}
-	for k, v := range own {
-		if v != "/" {
-			return fmt.Errorf("cgroup namespace not in effect: %q is at %s", k, v)
-		}
-	}
-	// Detach the inherited tree: its v1 mounts are rooted at the host's hierarchy roots (they
-	// show as "/.." here), and clients that match mountinfo would find those first.
-	if err := unix.Unmount(cgroupRoot, unix.MNT_DETACH); err != nil {
-		return &os.PathError{Op: "umount", Path: cgroupRoot, Err: err}
-	}
-	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-	if p.CgroupTop == "tmpfs" {
-		if err := mount("tmpfs", cgroupRoot, "tmpfs", flags, "mode=755"); err != nil {
-			return err
-		}
-	}
-	for _, h := range p.Hierarchies {
-		target := h.mountPoint()
-		if h.Name != "" {
-			if err := os.Mkdir(target, 0o755); err != nil {
-				return err
-			}
-		}
-		if err := mount(h.FSType, target, h.FSType, flags, h.Options); err != nil {
-			return err
-		}
-	}
-	for name, target := range p.Links {
-		if err := os.Symlink(target, filepath.Join(cgroupRoot, name)); err != nil {
-			return err
-		}
-	}
-	// Paths the clients use whatever they are told, made private to the suite.
-	if err := mount("tmpfs", "/run", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755"); err != nil {
-		return err
-	}
-	if err := mount("tmpfs", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
-		return err
-	}
-	upper, work := filepath.Join(p.Base, "var-lib", "upper"), filepath.Join(p.Base, "var-lib", "work")
-	for _, d := range []string{upper, work} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
-	}
-	return mount("overlay", "/var/lib", "overlay", 0,
-		fmt.Sprintf("lowerdir=/var/lib,upperdir=%s,workdir=%s", upper, work))
-}
-
-func mount(source, target, fstype string, flags uintptr, data string) error {
-	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
-		return fmt.Errorf("mount %s on %s (%s): %w", fstype, target, data, err)
-	}
-	return nil
-}
-
 // nsCgroupDirs lists every cgroup directory of every hierarchy as the inner stage sees them
 // (beneath the suite's cgroup, which is "/" there), as "NAME:/path".
 func nsCgroupDirs(p *plan) map[string]string {
@@ -472,85 +303,4 @@ func nsPids(p *plan) []int {
 	}
 	sort.Ints(out)
 	return out
-}
-
-// suiteLeftovers runs in the inner stage after the tests: the per-test checks should have
-// left nothing; what the clients wrote into /var/lib (kept in the overlay's upper directory) is
-// only reported, being confined to the suite.
-func suiteLeftovers(p *plan) error {
-	var errs []error
-	pids := waitPidsGone(p, 10*time.Second)
-	for _, pid := range pids {
-		errs = append(errs, fmt.Errorf("process %d %s", pid, cmdline(pid)))
-	}
-	for name := range nsCgroupDirs(p) {
-		errs = append(errs, fmt.Errorf("cgroup %s", name))
-	}
-	upper := filepath.Join(p.Base, "var-lib", "upper")
-	var wrote []string
-	_ = filepath.WalkDir(upper, func(path string, d os.DirEntry, err error) error {
-		if err == nil && path != upper && strings.Count(strings.TrimPrefix(path, upper), "/") <= 3 {
-			wrote = append(wrote, "/var/lib"+strings.TrimPrefix(path, upper))
-		}
-		return nil
-	})
-	if len(wrote) > 0 {
-		fmt.Fprintf(os.Stderr, "clients: the clients wrote into /var/lib (private to the suite): %s\n", strings.Join(wrote, " "))
-	}
-	return errors.Join(errs...)
-}
-
-// waitPidsGone waits, bounded, for the processes in the suite's cgroups to exit (conmon and the
-// shims outlive the client command by a moment) and returns those still there.
-func waitPidsGone(p *plan, d time.Duration) []int {
-	deadline := time.Now().Add(d)
-	for {
-		pids := nsPids(p)
-		if len(pids) == 0 || time.Now().After(deadline) {
-			return pids
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// removeBase removes the suite's directory in the outer stage, after detaching any mount left
-// under it (which the private mount namespace should have made impossible), so RemoveAll never
-// recurses into a host directory.
-func removeBase(base string) error {
-	mounts, err := readMountinfo()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	var points []string
-	for _, m := range mounts {
-		if m.Point == base || strings.HasPrefix(m.Point, base+"/") {
-			points = append(points, m.Point)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(points)))
-	for _, pt := range points {
-		errs = append(errs, fmt.Errorf("mount on %s", pt))
-		_ = unix.Unmount(pt, unix.MNT_DETACH)
-	}
-	if err := os.RemoveAll(base); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
-// isStatic reports whether path is an ELF executable without an interpreter: it must run in an
-// image that has no libc.
-func isStatic(path string) bool {
-	f, err := elf.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	for _, prog := range f.Progs {
-		if prog.Type == elf.PT_INTERP {
-			return false
-		}
-	}
-	return true
 }

@@ -1,0 +1,49 @@
+# unha: `make run` builds and runs a container from the built-in host image;
+# `make test` installs what the tests need and runs all of them (as root).
+SHELL := /bin/bash
+GO ?= go
+# Stamp the commit into the binaries when git can read the checkout; a
+# fresh clone owned by another user makes git refuse, and go build with it.
+BUILDVCS := $(shell git rev-parse HEAD >/dev/null 2>&1 && echo auto || echo false)
+GOBUILD := $(GO) build -buildvcs=$(BUILDVCS) -trimpath
+
+.PHONY: all build deps run test vet bench conformance conformance-runc clean
+
+all: build
+
+# libseccomp-dev must be there before cgo builds libseccomp-golang.
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	CGO_ENABLED=1 $(GOBUILD) -o bin/unha-runtime ./cmd/unha-runtime
+	CGO_ENABLED=1 $(GOBUILD) -o bin/unha ./cmd/unha
+
+run: build
+	./bin/unha run --rm host sh -c 'hostname; ps'
+
+test: build
+	@scripts/deps.sh test
+	scripts/test.sh
+
+vet:
+	$(GO) vet ./...
+	cd tools/runtime-tools && $(GO) vet ./driver/...
+
+# Times unha-runtime against runc (and crun where it runs): N=50 by default.
+bench: build
+	@scripts/deps.sh bench
+	bench/run.sh
+
+# The OCI runtime-tools suite alone: make conformance [RUNTIME=/usr/sbin/runc]
+RUNTIME ?= $(CURDIR)/bin/unha-runtime
+conformance: build
+	tools/runtime-tools/run.sh $(RUNTIME)
+
+# Re-records runc's baseline on this machine (tools/runtime-tools/runc-results.txt).
+conformance-runc:
+	tools/runtime-tools/run.sh /usr/sbin/runc
+	cp tools/runtime-tools/out/runc/results.txt tools/runtime-tools/runc-results.txt
+
+clean:
+	rm -rf bin tools/runtime-tools/out
