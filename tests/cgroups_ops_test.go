@@ -327,8 +327,18 @@ func TestCgroupPsJSON(t *testing.T) {
 	// A child, a grandchild, and an orphan adopted by init.
 	b := e.NewBundle("/bin/sh", "-c", `sleep 1000 & sh -c 'sleep 1000 & wait' & (sleep 1000 &); echo ready; wait`)
 	c, pid := startedContainer(t, e, b, nil)
-	want := descendants(t, pid)
-	waitFor(t, "five processes", func() bool { want = descendants(t, pid); return len(want) == 5 })
+	// Settled: init, the inner shell and three sleeps (the subshell gone, every fork exec'd).
+	var want []int
+	waitFor(t, "init, a shell and three sleeps", func() bool {
+		want = descendants(t, pid)
+		sleeps := 0
+		for _, p := range want {
+			if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/comm"); string(comm) == "sleep\n" {
+				sleeps++
+			}
+		}
+		return len(want) == 5 && sleeps == 3
+	})
 	r := e.Run("ps", "--format", "json", c.ID)
 	if !r.OK() {
 		t.Fatalf("ps: %s", r)

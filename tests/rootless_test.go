@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -412,6 +414,132 @@ func TestRootlessNeedsUserNS(t *testing.T) {
 	}
 	if msg := c.Stderr() + r.Stderr; !strings.Contains(msg, "user namespace") {
 		t.Errorf("error %q does not say a user namespace is needed", msg)
+	}
+	e.AssertClean()
+}
+
+// subIDRange returns the first range /etc/subuid (or /etc/subgid) grants name.
+func subIDRange(t *testing.T, file, name string) (uint32, uint32, bool) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Split(strings.TrimSpace(l), ":")
+		if len(f) == 3 && f[0] == name {
+			start, err1 := strconv.ParseUint(f[1], 10, 32)
+			count, err2 := strconv.ParseUint(f[2], 10, 32)
+			if err1 == nil && err2 == nil && count > 0 {
+				return uint32(start), uint32(count), true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// tempUser adds a system user with subordinate id ranges for one test and removes it again
+// (userdel drops its /etc/subuid and /etc/subgid lines too), checking that it did.
+func tempUser(t *testing.T) (harness.User, string, [2]uint32) {
+	t.Helper()
+	for _, tool := range []string{"useradd", "usermod", "userdel", "newuidmap", "newgidmap"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (packages passwd, uidmap)", tool)
+		}
+	}
+	name := uniqueName(t, "unha-")
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	run("useradd", "-M", "-N", "-g", "nogroup", "-s", "/usr/sbin/nologin", name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
+			t.Errorf("userdel %s: %v\n%s", name, err, out)
+		}
+		for _, f := range []string{"/etc/passwd", "/etc/subuid", "/etc/subgid"} {
+			if b, _ := os.ReadFile(f); strings.Contains(string(b), name+":") {
+				t.Errorf("leftover: %s still names %s", f, name)
+			}
+		}
+	})
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	// useradd grants ranges when login.defs says so; otherwise grant one.
+	if _, _, ok := subIDRange(t, "/etc/subuid", name); !ok {
+		run("usermod", "--add-subuids", "900000-965535", name)
+	}
+	if _, _, ok := subIDRange(t, "/etc/subgid", name); !ok {
+		run("usermod", "--add-subgids", "900000-965535", name)
+	}
+	su, _, _ := subIDRange(t, "/etc/subuid", name)
+	sg, _, _ := subIDRange(t, "/etc/subgid", name)
+	return harness.User{Uid: uint32(uid), Gid: uint32(gid)}, name, [2]uint32{su, sg}
+}
+
+// TestRootlessSubordinateIDs: maps beyond the caller's own id go through newuidmap and
+// newgidmap with the caller's /etc/subuid and /etc/subgid ranges, so the container has a
+// whole range of users: uid 1000 inside is a subordinate id on the host.
+func TestRootlessSubordinateIDs(t *testing.T) {
+	skipIfRunc(t, "runc's rootless mode is not what these tests validate")
+	u, _, sub := tempUser(t)
+	e := harness.NewAs(t, suite, u)
+	data := filepath.Join(e.Dir, "data")
+	mkdirOwned(t, data, int(u.Uid), int(u.Gid))
+	if err := os.Chmod(data, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	b := e.NewBundle("/probe", "mkfile", "/data/by-1000", "json", "wait-signal")
+	b.Spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.Uid, Size: 1}, {ContainerID: 1, HostID: sub[0], Size: 65536}}
+	b.Spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: u.Gid, Size: 1}, {ContainerID: 1, HostID: sub[1], Size: 65536}}
+	b.Spec.Process.User = specs.User{UID: 1000, GID: 1000}
+	b.AddMount(specs.Mount{Destination: "/data", Type: "bind", Source: data, Options: []string{"bind"}})
+	c := e.Create(b)
+	c.Start()
+	c.WaitOutput("ready")
+	if uid, gid := hostIDs(t, c.State().Pid); uid != strings.Repeat(strconv.Itoa(int(sub[0]+999))+" ", 3)+strconv.Itoa(int(sub[0]+999)) ||
+		gid != strings.Repeat(strconv.Itoa(int(sub[1]+999))+" ", 3)+strconv.Itoa(int(sub[1]+999)) {
+		t.Errorf("host view of uid 1000: Uid %q Gid %q, want subordinate ids %d/%d", uid, gid, sub[0]+999, sub[1]+999)
+	}
+	c.Kill("TERM")
+	c.WaitStatus("stopped")
+	lines := harness.Lines(c.Stdout())
+	if len(lines) < 1 || lines[0] != "ok 1000 1000" {
+		t.Errorf("mkfile as uid 1000: %q", lines)
+	}
+	rep, err := harness.ParseReport(c.Stdout())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0 " + strconv.Itoa(int(u.Uid)) + " 1 1 " + strconv.Itoa(int(sub[0])) + " 65536"; rep.UIDMap != want {
+		t.Errorf("uid_map %q, want %q", rep.UIDMap, want)
+	}
+	if rep.Uid != 1000 || rep.Gid != 1000 {
+		t.Errorf("uid %d gid %d, want 1000", rep.Uid, rep.Gid)
+	}
+	if uid, gid := ownerOf(t, filepath.Join(data, "by-1000")); uid != sub[0]+999 || gid != sub[1]+999 {
+		t.Errorf("file of uid 1000 is %d:%d on the host, want %d:%d", uid, gid, sub[0]+999, sub[1]+999)
+	}
+}
+
+// TestRootlessMapsNeedGrant: a caller without subordinate ids cannot map more than itself; the
+// error says what is missing.
+func TestRootlessMapsNeedGrant(t *testing.T) {
+	e := newRootlessEnv(t)
+	b := e.NewBundle()
+	b.Spec.Linux.UIDMappings = append(b.Spec.Linux.UIDMappings, specs.LinuxIDMapping{ContainerID: 1, HostID: 700000, Size: 10})
+	c, r := e.TryCreate(b, harness.CreateOpts{})
+	if r.OK() {
+		t.Fatal("create mapping ids nobody granted succeeded")
+	}
+	if msg := c.Stderr() + r.Stderr; !strings.Contains(msg, "newuidmap") {
+		t.Errorf("error %q does not name newuidmap", msg)
 	}
 	e.AssertClean()
 }

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,12 +90,15 @@ func readAgentConn(conn *net.UnixConn) agentConn {
 		c.Err = fmt.Errorf("recvmsg: %w", err)
 		return c
 	}
-	// The fds come with the first bytes only; the rest of the state may follow.
-	rest, err := io.ReadAll(conn)
-	if err != nil {
-		c.Err = err
+	// The fds come with the first bytes only; the rest of the state may follow. Decode one
+	// JSON value rather than read to EOF: runc keeps an exec's connection open until the
+	// exec'd process is done, and that process waits for our answer.
+	var raw bytes.Buffer
+	dec := json.NewDecoder(io.TeeReader(io.MultiReader(bytes.NewReader(buf[:n]), conn), &raw))
+	if err := dec.Decode(&c.State); err != nil {
+		c.Err = fmt.Errorf("state %q: %w", raw.String(), err)
 	}
-	c.Raw = string(buf[:n]) + string(rest)
+	c.Raw = raw.String()
 	msgs, perr := unix.ParseSocketControlMessage(oob[:oobn])
 	if perr != nil && c.Err == nil {
 		c.Err = perr
@@ -115,9 +119,6 @@ func readAgentConn(conn *net.UnixConn) agentConn {
 	}
 	if len(fds) != 1 && c.Err == nil {
 		c.Err = fmt.Errorf("got %d fds, want exactly 1", len(fds))
-	}
-	if err := json.Unmarshal([]byte(c.Raw), &c.State); err != nil && c.Err == nil {
-		c.Err = fmt.Errorf("state %q: %w", c.Raw, err)
 	}
 	return c
 }

@@ -245,10 +245,14 @@ func TestSeccompNotify(t *testing.T) {
 		done := make(chan harness.Result, 1)
 		go func() { done <- c.Exec(nil, "/probe", "syscall", "getpgid", "0") }()
 		conn := a.next(t, done)
-		if conn.State.Metadata != meta || conn.State.State.ID != c.ID || conn.State.Pid <= 0 {
-			t.Errorf("exec: container process state %s", conn.Raw)
+		// As runc: pid is the exec'd process (answer checks the notification came from it),
+		// state.pid the container's init, and the container is running.
+		ps := conn.State
+		if ps.Metadata != meta || ps.State.ID != c.ID || ps.State.Pid != st.Pid || ps.Pid == st.Pid ||
+			ps.State.Status != specs.StateRunning || !slices.Equal(ps.Fds, []string{specs.SeccompFdName}) {
+			t.Errorf("exec: container process state %s; want the exec'd pid, state.pid %d, status running", conn.Raw, st.Pid)
 		}
-		answer(t, conn.Fd, unix.SYS_GETPGID, conn.State.Pid, 777)
+		answer(t, conn.Fd, unix.SYS_GETPGID, ps.Pid, 777)
 		if r := <-done; !r.OK() || r.Stdout != "ok 777\n" {
 			t.Errorf("exec: want the agent's 777: %s", r)
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	goruntime "runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,11 @@ func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		goruntime.LockOSThread()
 	}
+	// Every verb but the waiting ones lives a few milliseconds and
+	// allocates a few hundred KiB: a garbage collection would cost more
+	// than it frees. Those that wait (run, exec in the foreground, events)
+	// turn it back on once they start waiting.
+	debug.SetGCPercent(-1)
 }
 
 type globals struct {

@@ -53,9 +53,6 @@ const (
 // Errors are unha's own failures; ErrCommandNotFound and
 // ErrCommandNotExecutable mark a command the runtime could not exec.
 func (a *App) Run(ctx context.Context, o RunOptions) (int, error) {
-	if os.Geteuid() != 0 {
-		return 0, errors.New("unha run needs root: rootless containers are not supported yet")
-	}
 	if err := checkRunOptions(&o); err != nil {
 		return 0, err
 	}
@@ -219,6 +216,11 @@ func (a *App) writeSpec(c *Container, o RunOptions, userEnv []string) error {
 	}
 	if o.TTY {
 		so.ConsoleSize = terminalSize(a.cfg.Stdout, a.cfg.Stdin)
+	}
+	if os.Geteuid() != 0 {
+		// Rootless: the runtime (in its --rootless=auto mode) needs a user
+		// namespace, and the caller may map only itself.
+		so.UserNS = specgen.RootlessUserNS(uint32(os.Geteuid()), uint32(os.Getegid()))
 	}
 	spec, err := specgen.Generate(so)
 	if err != nil {

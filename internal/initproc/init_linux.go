@@ -195,6 +195,13 @@ func (is *initState) finish() error {
 			return err
 		}
 	}
+	// Before any seccomp filter: the check needs getcwd(2), which a
+	// profile may deny (runc's CVE-2024-21626 fix trips on exactly that).
+	// As root: a cwd only the container's user may enter still works,
+	// since root's CAP_DAC_OVERRIDE gets us there.
+	if err := chdirInside(p.Cwd); err != nil {
+		return err
+	}
 	// Without no_new_privs the filter must be loaded while we still hold
 	// CAP_SYS_ADMIN; with it, as late as possible so fewer of our own
 	// syscalls need allowing.
@@ -213,10 +220,6 @@ func (is *initState) finish() error {
 		return err
 	}
 	if err := caps.SetKeepCaps(false); err != nil {
-		return err
-	}
-	// As the container's user, so a directory only it may enter works.
-	if err := chdirInside(p.Cwd); err != nil {
 		return err
 	}
 	argv0, err := lookPath(p)

@@ -112,6 +112,10 @@ func (f *fakeMounter) OpenTree(from *os.File, recursive bool) (*os.File, error) 
 	f.nextID++
 	h := f.handle(fmt.Sprintf("tree%d", f.nextID))
 	f.ids[h] = f.nextID
+	// A clone of the real /sys (the user-namespace fallback) is a sysfs.
+	if t, err := (kernel{}).FSType(from); err == nil && t == unix.SYSFS_MAGIC {
+		f.types[h] = "sysfs"
+	}
 	f.rec("open_tree %s recursive=%v -> %s", f.show(from), recursive, f.names[h])
 	return h, nil
 }

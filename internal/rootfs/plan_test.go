@@ -126,8 +126,9 @@ func TestPlanMountErrors(t *testing.T) {
 		m    specs.Mount
 		want string
 	}{
-		{specs.Mount{Destination: "/a", Source: "/s", Options: []string{"bind", "idmap"}}, "idmapped mounts are not supported"},
-		{specs.Mount{Destination: "/a", Source: "/s", Options: []string{"bind"}, UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, "uidMappings/gidMappings"},
+		{specs.Mount{Destination: "/a", Source: "/s", Options: []string{"bind", "idmap"}}, "needs uidMappings and gidMappings on the mount or a user namespace"},
+		{specs.Mount{Destination: "/a", Source: "/s", Options: []string{"bind"}, UIDMappings: []specs.LinuxIDMapping{{Size: 1}}}, "both uidMappings and gidMappings"},
+		{specs.Mount{Destination: "/a", Type: "tmpfs", Options: []string{"ridmap"}}, "only supported for bind mounts"},
 		{specs.Mount{Destination: "/a", Options: []string{"rbind"}}, "no source"},
 		{specs.Mount{Destination: "/a", Source: "rel/dir", Options: []string{"rbind"}}, "not absolute"},
 		{specs.Mount{Destination: "/a", Source: "x"}, "no type"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -143,6 +144,7 @@ func (r *Runtime) Events(ctx context.Context, id string, interval time.Duration,
 	if err != nil {
 		return err
 	}
+	debug.SetGCPercent(100) // a stream runs for as long as the container
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ooms, err := cg.OOMEvents(ctx)

@@ -300,7 +300,7 @@ func (r *Runtime) driveInit(ch *child, st *State, o CreateOpts, created *Created
 				return err
 			}
 		case initmsg.TypeSeccomp:
-			err := r.sendSeccompFd(st, f)
+			err := r.sendSeccompFd(st, f, ch.pid)
 			if f != nil {
 				f.Close()
 			}

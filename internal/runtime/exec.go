@@ -194,7 +194,7 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 				pty = f
 			}
 		case initmsg.TypeSeccomp:
-			serr := r.sendSeccompFd(st, f)
+			serr := r.sendSeccompFd(st, f, ch.pid)
 			if f != nil {
 				f.Close()
 			}

@@ -5,6 +5,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"os"
 	"os/signal"
+	"runtime/debug"
 
 	"golang.org/x/sys/unix"
 
@@ -66,6 +67,9 @@ func (r *Runtime) Run(o CreateOpts, detach, keep bool) (int, error) {
 // waitInit reaps children until init exits, forwarding every signal but
 // SIGCHLD (and the terminal's SIGWINCH, which the pty proxy relays) to it.
 func (r *Runtime) waitInit(pid int, sigs chan os.Signal) int {
+	// The runtime may now wait for days: collect garbage again (main
+	// turns the collector off for the short-lived verbs).
+	debug.SetGCPercent(100)
 	exited := make(chan int, 1)
 	go func() {
 		for {

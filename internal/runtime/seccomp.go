@@ -9,9 +9,13 @@ import (
 	"github.com/unha/unha/internal/seccomp"
 )
 
-// sendSeccompFd hands the notify fd that init passed back to the agent at
-// the profile's listenerPath, with the container state the spec asks for.
-func (r *Runtime) sendSeccompFd(st *State, f *os.File) error {
+// sendSeccompFd hands the notify fd that process pid (init, or an exec'd
+// process) passed back to the agent at the profile's listenerPath, with the
+// container process state the spec asks for. As runc does, the state's pid
+// is the process the fd filters, so an agent can tell an exec's fd from
+// init's, while state.pid stays the container's; the status is "creating"
+// for init and the container's own (running) for an exec.
+func (r *Runtime) sendSeccompFd(st *State, f *os.File, pid int) error {
 	if f == nil {
 		return errors.New("init sent no seccomp fd")
 	}
@@ -21,10 +25,12 @@ func (r *Runtime) sendSeccompFd(st *State, f *os.File) error {
 		return nil
 	}
 	state := specs.ContainerProcessState{
-		Pid:      st.Pid,
+		Pid:      pid,
 		Metadata: sc.ListenerMetadata,
 		State:    st.State,
 	}
-	state.State.Status = specs.StateCreating
+	if pid == st.Pid {
+		state.State.Status = specs.StateCreating
+	}
 	return seccomp.SendNotifyFd(sc.ListenerPath, int(f.Fd()), &state)
 }

@@ -23,10 +23,7 @@ type spawnConfig struct {
 	ns       *namespaces.Plan
 	uidMaps  []specs.LinuxIDMapping
 	gidMaps  []specs.LinuxIDMapping
-	// idHelper: the maps are written by newuidmap/newgidmap (a rootless
-	// caller mapping more than its own ids); ns then has the new user
-	// namespace in Unshare, for the constructor.
-	idHelper bool
+	idHelper bool     // newuidmap/newgidmap write the maps; ns has CLONE_NEWUSER in Unshare
 	cgroupFD *os.File // a cgroup2 dir to clone straight into; may be nil
 	stdio    [3]*os.File
 	preserve int        // the caller's fds 3..3+preserve-1 go to the container as they are

@@ -47,10 +47,17 @@ type Store struct {
 }
 
 // DefaultRoot is runc's layout with our name: /run/unha-runtime for root,
-// $XDG_RUNTIME_DIR/unha-runtime otherwise.
+// $XDG_RUNTIME_DIR/unha-runtime otherwise. Without XDG_RUNTIME_DIR (su,
+// cron) an unprivileged caller gets its own /run/user/UID when it exists,
+// which is what pam_systemd would have set.
 func DefaultRoot() string {
 	if os.Geteuid() != 0 {
 		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+			return filepath.Join(d, "unha-runtime")
+		}
+		d := "/run/user/" + strconv.Itoa(os.Geteuid())
+		var st unix.Stat_t
+		if unix.Lstat(d, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && int(st.Uid) == os.Geteuid() {
 			return filepath.Join(d, "unha-runtime")
 		}
 	}

@@ -46,6 +46,34 @@ type Options struct {
 	Mounts      []specs.Mount // the image's own mounts, after the standard ones
 	Security    Security      // capabilities, seccomp, --privileged, --security-opt
 	Resources   *ResourceSpec // limits and host devices (Resources.Spec); nil for none
+	// UserNS, when set, runs the container in a user namespace of its own
+	// with these maps: rootless unha maps the caller to root (RootlessUserNS).
+	UserNS *UserNS
+}
+
+// UserNS are the maps of a container's user namespace.
+type UserNS struct {
+	UIDMappings, GIDMappings []specs.LinuxIDMapping
+}
+
+// RootlessUserNS maps an unprivileged caller's uid and gid to root, the
+// one mapping it may write without newuidmap: the container's root is the
+// caller, and no other id exists inside.
+func RootlessUserNS(uid, gid uint32) *UserNS {
+	return &UserNS{
+		UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: uid, Size: 1}},
+		GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: gid, Size: 1}},
+	}
+}
+
+// mapsID reports whether container id is mapped.
+func mapsID(maps []specs.LinuxIDMapping, id uint32) bool {
+	for _, m := range maps {
+		if id >= m.ContainerID && id-m.ContainerID < m.Size {
+			return true
+		}
+	}
+	return false
 }
 
 // Generate returns the spec for o, or an error naming the option that
@@ -114,6 +142,25 @@ func Generate(o Options) (*specs.Spec, error) {
 			MaskedPaths:   clone(spec.DefaultMaskedPaths),
 			ReadonlyPaths: clone(spec.DefaultReadonlyPaths),
 		},
+	}
+	if u := o.UserNS; u != nil {
+		if !mapsID(u.UIDMappings, o.User.UID) || !mapsID(u.GIDMappings, o.User.GID) {
+			return nil, fmt.Errorf("user %d:%d does not exist in the container's user namespace (only the mapped ids do: rootless, that is root)", o.User.UID, o.User.GID)
+		}
+		s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		s.Linux.UIDMappings, s.Linux.GIDMappings = u.UIDMappings, u.GIDMappings
+		for i, m := range s.Mounts {
+			// devpts refuses a gid= that the user namespace does not map.
+			if m.Type == "devpts" && !mapsID(u.GIDMappings, 5) {
+				var opts []string
+				for _, opt := range m.Options {
+					if opt != "gid=5" {
+						opts = append(opts, opt)
+					}
+				}
+				s.Mounts[i].Options = opts
+			}
+		}
 	}
 	applyResources(s, o.Resources)
 	// Last: the seccomp profile depends on the final capabilities.

@@ -170,8 +170,9 @@ func ReadResults(r io.Reader) (map[string]Status, error) {
 	return out, sc.Err()
 }
 
-// Regressions lists the tests that passed in the reference run but did not
-// pass in this one, or did not run at all, sorted.
+// Regressions lists the tests that passed in the reference run but not in
+// this one, sorted; reference passes that did not run at all (the
+// executable failed before printing them) are summed per executable.
 func Regressions(ref map[string]Status, results []Result) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -182,11 +183,15 @@ func Regressions(ref map[string]Status, results []Result) []string {
 		}
 	}
 	ran := executablesOf(results)
+	missing := map[string]int{}
 	for name, st := range ref {
 		exe, _, _ := strings.Cut(name, ":")
 		if st == Pass && !seen[name] && ran[exe] {
-			out = append(out, name+" (did not run)")
+			missing[exe]++
 		}
+	}
+	for exe, n := range missing {
+		out = append(out, fmt.Sprintf("%s: %d tests did not run", exe, n))
 	}
 	sort.Strings(out)
 	return out

@@ -115,7 +115,7 @@ func TestResultsRoundTripAndRegressions(t *testing.T) {
 		{Name: "a: new failure", Status: Fail},
 	}
 	got := Regressions(m, now)
-	want := []string{"a: gone (did not run)", "a: two"}
+	want := []string{"a: 1 tests did not run", "a: two"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("regressions: got %q, want %q", got, want)
 	}
