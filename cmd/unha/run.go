@@ -67,7 +67,7 @@ func (c *cli) runCommand() *cobra.Command {
 	// Repeatable and not split at commas, as Docker's list options.
 	f.StringArrayVar(&o.CapAdd, "cap-add", nil, "add a Linux capability (CAP_ prefix optional, any case; ALL for every one)")
 	f.StringArrayVar(&o.CapDrop, "cap-drop", nil, "drop a Linux capability (CAP_ prefix optional, any case; ALL for every one)")
-	f.BoolVar(&o.Privileged, "privileged", false, "give every capability, no seccomp filter, unmasked /proc and writable /sys, and access to every device")
+	f.BoolVar(&o.Privileged, "privileged", false, "every capability, no seccomp filter, unmasked /proc, writable /sys, any device allowed (host device nodes are not created)")
 	f.StringArrayVar(&o.SecurityOpts, "security-opt", nil, "security option: seccomp=PROFILE.json|unconfined|builtin, no-new-privileges[=true|false], systempaths=unconfined")
 	// Resource limits, in Docker's units (64m, 1.5); specgen checks them.
 	r := &o.Resources

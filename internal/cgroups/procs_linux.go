@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+	"github.com/unha/unha/internal/nsenter"
 )
 
 func (m *manager) OpenFD() (*os.File, error) {
@@ -32,6 +33,7 @@ func (m *manager) AddProc(pid int) error {
 		if err := writeFile(d.path, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("add pid %d to cgroup: %w", pid, err)
 		}
+		nsenter.T("procs " + d.path)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ package initmsg
 
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/unha/unha/internal/seccomp"
 )
 
 // Message types, in the order they normally flow.
@@ -32,6 +34,9 @@ type Msg struct {
 	Level  string  `json:"level,omitempty"`
 	Text   string  `json:"msg,omitempty"`
 	Config *Config `json:"config,omitempty"`
+	// Seccomp rides on the "go" that answers "mounted": the runtime
+	// compiles the filter while init builds the rootfs.
+	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 }
 
 // Config is everything init needs. For create, Spec is the whole validated
@@ -56,4 +61,7 @@ type Config struct {
 	IDMapFds     map[int]int       `json:"idmapFds,omitempty"`    // spec.mounts index -> fd of its idmapped tree
 	State        specs.State       `json:"state"`                 // for createContainer/startContainer hooks
 	LogLevel     string            `json:"logLevel,omitempty"`
+	// Seccomp is the compiled filter for exec (create sends it later, on
+	// the "go" message).
+	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 }

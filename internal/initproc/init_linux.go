@@ -48,6 +48,8 @@ type initState struct {
 	// procFd is the host's /proc/self/fd, opened before pivot_root, to
 	// reopen the exec fifo whatever /proc the container has.
 	procFd int
+	// seccomp is the filter the runtime compiled; nil without a profile.
+	seccomp *seccomp.Program
 }
 
 func run(conn *initmsg.Conn) error {
@@ -55,11 +57,12 @@ func run(conn *initmsg.Conn) error {
 	if err != nil {
 		return err
 	}
+	nsenter.T("init: config")
 	cfg := m.Config
 	if cfg == nil || cfg.Spec == nil {
 		return errors.New("init: empty config")
 	}
-	is := &initState{conn: conn, cfg: cfg, spec: cfg.Spec, proc: cfg.Spec.Process, procFd: -1}
+	is := &initState{conn: conn, cfg: cfg, spec: cfg.Spec, proc: cfg.Spec.Process, procFd: -1, seccomp: cfg.Seccomp}
 	if cfg.Process != nil {
 		is.proc = cfg.Process
 	}
@@ -105,6 +108,7 @@ func (is *initState) create() error {
 		ropts.IDMapped[idx] = os.NewFile(uintptr(fd), "idmapped tree")
 	}
 	is.log.Debug("init: namespaces set up")
+	nsenter.T("init: namespaces set up")
 	err = rootfs.Prepare(s, ropts)
 	for _, f := range ropts.IDMapped {
 		f.Close()
@@ -114,12 +118,15 @@ func (is *initState) create() error {
 		return err
 	}
 	is.log.Debug("init: rootfs prepared")
+	nsenter.T("init: rootfs prepared")
 	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeMounted}, -1); err != nil {
 		return err
 	}
-	if _, _, err := is.conn.Expect(initmsg.TypeGo, nil); err != nil {
+	gm, _, err := is.conn.Expect(initmsg.TypeGo, nil)
+	if err != nil {
 		return err
 	}
+	is.seccomp = gm.Seccomp
 	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
 		state := cfg.State
 		state.Status = specs.StateCreating
@@ -128,9 +135,11 @@ func (is *initState) create() error {
 			return fmt.Errorf("createContainer hook: %w", err)
 		}
 	}
+	nsenter.T("init: go")
 	if err := rootfs.Enter(s.Root.Path, ropts); err != nil {
 		return err
 	}
+	nsenter.T("init: entered")
 	if is.proc.Terminal {
 		if err := is.setupConsole(true); err != nil {
 			return err
@@ -155,6 +164,7 @@ func (is *initState) create() error {
 		return err
 	}
 	is.log.Debug("init: rootfs finished")
+	nsenter.T("init: rootfs finished")
 	if !cfg.NoNewKeyring {
 		// A session keyring of the container's own, so it cannot read the
 		// keys of the host session (runc does the same).
@@ -186,15 +196,11 @@ func (is *initState) finish() error {
 	for _, w := range capPlan.Warnings {
 		is.log.Warn(w)
 	}
+	nsenter.T("init: attrs")
 	if err := caps.DropBounding(capPlan); err != nil {
 		return err
 	}
-	var filter *seccomp.Filter
-	if s.Linux.Seccomp != nil {
-		if filter, err = seccomp.Plan(s.Linux.Seccomp); err != nil {
-			return err
-		}
-	}
+	filter := is.seccomp
 	// Before any seccomp filter: the check needs getcwd(2), which a
 	// profile may deny (runc's CVE-2024-21626 fix trips on exactly that).
 	// As root: a cwd only the container's user may enter still works,
@@ -241,6 +247,7 @@ func (is *initState) finish() error {
 	if err := closeExecFrom(3 + is.cfg.PreserveFds); err != nil {
 		return err
 	}
+	nsenter.T("init: ready")
 	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeReady}, -1); err != nil {
 		return err
 	}
@@ -252,6 +259,7 @@ func (is *initState) finish() error {
 			os.Exit(1)
 		}
 	}
+	nsenter.T("init: exec")
 	if err := finalAffinity(p); err != nil {
 		return err
 	}
@@ -289,8 +297,8 @@ func (is *initState) waitStart() error {
 	return err
 }
 
-func (is *initState) loadSeccomp(f *seccomp.Filter) error {
-	nfd, err := f.Load(is.log)
+func (is *initState) loadSeccomp(f *seccomp.Program) error {
+	nfd, err := f.Load()
 	if err != nil {
 		return fmt.Errorf("load seccomp filter: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/unha/unha/internal/console"
 	"github.com/unha/unha/internal/initmsg"
 	"github.com/unha/unha/internal/namespaces"
+	"github.com/unha/unha/internal/seccomp"
 )
 
 // ExecOpts are the exec flags, the process already resolved (from
@@ -122,6 +123,13 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 	if err != nil {
 		return 0, nil, err
 	}
+	// The container's profile applies to exec too; compile it while the
+	// exec helper starts.
+	filter, err := seccomp.Plan(st.Config.Linux.Seccomp)
+	if err != nil {
+		return 0, nil, fmt.Errorf("linux.seccomp: %w", err)
+	}
+	compiled := compileAsync(filter, r.Log)
 	// The container's init must still be the process we recorded when we
 	// open its namespaces: check after planning, before opening.
 	if !alive(st.Pid, st.InitStart) {
@@ -163,6 +171,11 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 		Exec: true, ID: st.ID, Bundle: st.Bundle, Spec: st.Config, Process: o.Process,
 		Console: o.Process.Terminal, PreserveFds: o.PreserveFds, State: st.State, LogLevel: r.LogLevel,
 	}
+	c := <-compiled
+	if c.err != nil {
+		return 0, nil, fmt.Errorf("compile seccomp filter: %w", c.err)
+	}
+	cfg.Seccomp = c.prog
 	if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeConfig, Config: cfg}, -1); err != nil {
 		return 0, nil, err
 	}

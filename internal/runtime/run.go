@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unha/unha/internal/console"
+	"github.com/unha/unha/internal/nsenter"
 )
 
 // Run is `run`: create and start in one go. In the foreground it forwards
@@ -35,6 +36,7 @@ func (r *Runtime) Run(o CreateOpts, detach, keep bool) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	nsenter.T("created")
 	if err := r.Start(o.ID); err != nil {
 		_ = r.Delete(o.ID, true)
 		return -1, err
@@ -51,7 +53,9 @@ func (r *Runtime) Run(o CreateOpts, detach, keep bool) (int, error) {
 	} else {
 		close(done)
 	}
+	nsenter.T("started")
 	status := r.waitInit(c.State.Pid, sigs)
+	nsenter.T("waited")
 	if c.Pty != nil {
 		<-done
 		c.Pty.Close()
@@ -60,6 +64,7 @@ func (r *Runtime) Run(o CreateOpts, detach, keep bool) (int, error) {
 		if err := r.Delete(o.ID, true); err != nil {
 			r.Log.Warn("delete after run", "err", err)
 		}
+		nsenter.T("deleted")
 	}
 	return status, nil
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -33,4 +34,24 @@ func (r *Runtime) sendSeccompFd(st *State, f *os.File, pid int) error {
 		state.State.Status = specs.StateCreating
 	}
 	return seccomp.SendNotifyFd(sc.ListenerPath, int(f.Fd()), &state)
+}
+
+type compileResult struct {
+	prog *seccomp.Program
+	err  error
+}
+
+// compileAsync compiles f in the background; a nil filter (no profile, or
+// an empty one) gives a nil program.
+func compileAsync(f *seccomp.Filter, log *slog.Logger) <-chan compileResult {
+	ch := make(chan compileResult, 1)
+	if f == nil {
+		ch <- compileResult{}
+		return ch
+	}
+	go func() {
+		p, err := f.Compile(log)
+		ch <- compileResult{p, err}
+	}()
+	return ch
 }

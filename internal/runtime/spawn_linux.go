@@ -106,6 +106,9 @@ func startInit(sc *spawnConfig) (*child, error) {
 		fdOf(f)
 	}
 	env := []string{nsenter.EnvSync + "=" + strconv.Itoa(syncFd)}
+	if os.Getenv("UNHA_TRACE") != "" {
+		env = append(env, "UNHA_TRACE=1")
+	}
 	if sc.place != nil {
 		env = append(env, nsenter.EnvPlace+"=1")
 	}
@@ -162,6 +165,7 @@ func startInit(sc *spawnConfig) (*child, error) {
 		}
 	}
 	childSock.Close()
+	nsenter.T("cmd started")
 	c := &child{cmd: cmd, conn: conn, pid: cmd.Process.Pid}
 	fail := func(err error) (*child, error) {
 		_ = cmd.Process.Kill()
@@ -178,6 +182,7 @@ func startInit(sc *spawnConfig) (*child, error) {
 		if err := conn.Send(&initmsg.Msg{Type: initmsg.TypeGo}, -1); err != nil {
 			return fail(err)
 		}
+		nsenter.T("placed")
 	}
 	if sc.ns.UsesConstructor() {
 		if sc.ns.Unshare&unix.CLONE_NEWUSER != 0 {

@@ -5,8 +5,13 @@
 // (Docker's units, bounds and defaults: --memory-swap twice --memory, --cpus
 // as a CFS quota over a 100ms period), and the built-in `host` image, whose
 // root is an empty directory filled with read-only binds of the host's /usr
-// (and friends) plus a generated /etc. Everything here is pure: the few
-// facts it needs from the host (which of /bin, /lib… exist, as what; the
-// online CPUs; a device's numbers) come in through function arguments, so
-// every flag's effect on the spec is table-tested without root.
+// (and friends) plus a generated /etc; and the security flags (--cap-add,
+// --cap-drop, --privileged, --security-opt) with Docker's default seccomp
+// profile, taken from moby's own profile module so that it stays Docker's.
+// Everything here is pure: the few facts it needs from the host (which of
+// /bin, /lib… exist, as what; the online CPUs; a device's numbers; the
+// capabilities unha may grant) come in through function arguments, so
+// every flag's effect on the spec is table-tested without root. The one
+// exception is moby's profile converter, which reads the kernel version
+// with uname(2) for its version-conditional rules.
 package specgen

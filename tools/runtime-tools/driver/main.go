@@ -43,7 +43,7 @@ func run() int {
 	flag.StringVar(&cfg.expected, "expected", "", "expected failures file")
 	flag.StringVar(&cfg.reference, "reference", "", "reference results (e.g. runc-results.txt) to list regressions against")
 	flag.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "time limit per test executable")
-	flag.DurationVar(&cfg.total, "total", 14*time.Minute, "time limit for the whole run")
+	flag.DurationVar(&cfg.total, "total", 13*time.Minute, "time limit for the whole run")
 	flag.StringVar(&only, "run", "", "only run executables whose name matches this regexp")
 	flag.Parse()
 	if cfg.runtime == "" || cfg.suite == "" || cfg.work == "" || cfg.out == "" {
