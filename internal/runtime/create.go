@@ -19,8 +19,8 @@ import (
 	"github.com/unha/unha/internal/hooks"
 	"github.com/unha/unha/internal/initmsg"
 	"github.com/unha/unha/internal/namespaces"
-	"github.com/unha/unha/internal/seccomp"
 	"github.com/unha/unha/internal/nsenter"
+	"github.com/unha/unha/internal/seccomp"
 	"github.com/unha/unha/internal/spec"
 )
 
@@ -249,7 +249,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		return nil, err
 	}
 	created := &Created{State: st, child: ch}
-	compiled := compileAsync(filter, r.Log)
+	compiled := r.compileAsync(filter)
 	if err := r.driveInit(ch, st, o, created, compiled); err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 	if err != nil {
 		return 0, nil, fmt.Errorf("linux.seccomp: %w", err)
 	}
-	compiled := compileAsync(filter, r.Log)
+	compiled := r.compileAsync(filter)
 	// The container's init must still be the process we recorded when we
 	// open its namespaces: check after planning, before opening.
 	if !alive(st.Pid, st.InitStart) {

@@ -1,11 +1,15 @@
 package runtime
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
-	"log/slog"
 	"os"
+	"path/filepath"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/unha/unha/internal/seccomp"
 )
@@ -42,16 +46,89 @@ type compileResult struct {
 }
 
 // compileAsync compiles f in the background; a nil filter (no profile, or
-// an empty one) gives a nil program.
-func compileAsync(f *seccomp.Filter, log *slog.Logger) <-chan compileResult {
+// an empty one) gives a nil program. Compiled programs are cached under the
+// root, keyed by the filter, the kernel and libseccomp: engines give every
+// container the same profile, and libseccomp takes tens of milliseconds
+// for one like Docker's, more than all the rest of create.
+func (r *Runtime) compileAsync(f *seccomp.Filter) <-chan compileResult {
 	ch := make(chan compileResult, 1)
 	if f == nil {
 		ch <- compileResult{}
 		return ch
 	}
 	go func() {
-		p, err := f.Compile(log)
+		p, err := r.compileCached(f)
 		ch <- compileResult{p, err}
 	}()
 	return ch
+}
+
+func (r *Runtime) compileCached(f *seccomp.Filter) (*seccomp.Program, error) {
+	key, err := filterKey(f)
+	if err != nil {
+		return f.Compile(r.Log)
+	}
+	dir := seccompCacheDir()
+	if dir == "" {
+		return f.Compile(r.Log)
+	}
+	path := filepath.Join(dir, key+".json")
+	if b, err := os.ReadFile(path); err == nil {
+		var p seccomp.Program
+		if json.Unmarshal(b, &p) == nil && len(p.BPF) > 0 {
+			return &p, nil
+		}
+	}
+	p, err := f.Compile(r.Log)
+	if err != nil {
+		return nil, err
+	}
+	if b, err := json.Marshal(p); err == nil {
+		// A failed cache write costs the next create a compile, no more.
+		_ = writeFileAtomic(path, b, 0o600)
+	}
+	return p, nil
+}
+
+func filterKey(f *seccomp.Filter) (string, error) {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return "", err
+	}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(b)
+	h.Write(u.Release[:])
+	h.Write([]byte(seccomp.LibraryVersion()))
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// seccompCacheDir is /var/cache/unha-runtime/seccomp for root and
+// $XDG_CACHE_HOME/unha-runtime/seccomp otherwise; outside every --root, whose
+// entries clients take for containers. It is used only when it is ours and
+// nobody else's to write (a cached filter is trusted as compiled), else "".
+func seccompCacheDir() string {
+	base := "/var/cache"
+	if os.Geteuid() != 0 {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		base = d
+	}
+	dir := filepath.Join(base, "unha-runtime", "seccomp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	for d := dir; d != base; d = filepath.Dir(d) {
+		var st unix.Stat_t
+		if unix.Lstat(d, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR ||
+			int(st.Uid) != os.Geteuid() || st.Mode&0o022 != 0 {
+			return ""
+		}
+	}
+	return dir
 }
