@@ -119,6 +119,10 @@ func seccompCacheDir() string {
 		}
 		base = d
 	}
+	return cacheDirIn(base)
+}
+
+func cacheDirIn(base string) string {
 	dir := filepath.Join(base, "unha-runtime", "seccomp")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ""
