@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/unha/unha/internal/spec"
 )
 
@@ -16,7 +18,15 @@ import (
 // puts the container's cgroup beneath the caller's own cgroup; containers
 // run one at a time, so one name serves all of them.
 func makeBundle(dir, busybox, cgroupsPath string) error {
-	rootfs := filepath.Join(dir, "rootfs")
+	if err := makeRootfs(filepath.Join(dir, "rootfs"), busybox); err != nil {
+		return err
+	}
+	return writeConfig(dir, "rootfs", cgroupsPath, []string{"/bin/true"}, nil)
+}
+
+// makeRootfs fills rootfs with a static busybox and the applets the benches
+// run.
+func makeRootfs(rootfs, busybox string) error {
 	for _, d := range []string{"bin", "dev", "proc", "sys", "etc", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
 			return err
@@ -25,18 +35,32 @@ func makeBundle(dir, busybox, cgroupsPath string) error {
 	if err := copyFile(busybox, filepath.Join(rootfs, "bin", "busybox"), 0o755); err != nil {
 		return err
 	}
-	for _, applet := range []string{"true", "sh"} {
+	for _, applet := range []string{"true", "sh", "sleep"} {
 		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", applet)); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// writeConfig writes dir/config.json: the default config with rootfs (a
+// path relative to dir, or absolute, so that several bundles share one
+// rootfs), cgroupsPath and args, then edit applied when it is not nil.
+func writeConfig(dir, rootfs, cgroupsPath string, args []string, edit func(*specs.Spec)) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	s := spec.Default()
 	// Every field used here exists since runtime-spec 1.0, and crun 1.8
 	// rejects a config whose ociVersion is newer than 1.0.x.
 	s.Version = "1.0.2"
+	s.Root.Path = rootfs
 	s.Process.Terminal = false
-	s.Process.Args = []string{"/bin/true"}
+	s.Process.Args = args
 	s.Linux.CgroupsPath = cgroupsPath
+	if edit != nil {
+		edit(s)
+	}
 	b, err := json.MarshalIndent(s, "", "\t")
 	if err != nil {
 		return err

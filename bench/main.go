@@ -50,40 +50,75 @@ func main() {
 	warmup := flag.Int("warmup", 3, "unmeasured iterations first")
 	busybox := flag.String("busybox", "/bin/busybox", "static busybox for the bundle's rootfs")
 	ref := flag.String("ref", "runc", "runtime name the ratios are relative to")
+	limits := flag.Bool("limits", false, "time `run` with memory and pids limits against the same bundle without them (see limits.go)")
+	memory := flag.Int64("memory", 256<<20, "with -limits: linux.resources.memory.limit in bytes")
+	pids := flag.Int64("pids", 128, "with -limits: linux.resources.pids.limit")
+	execMode := flag.Bool("exec", false, "time `exec ID /bin/true` into one running container per runtime (see exec.go)")
 	flag.Parse()
-	if err := bench(rts, *n, *warmup, *busybox, *ref); err != nil {
+	var err error
+	switch {
+	case len(rts) == 0:
+		err = errors.New("no -runtime given")
+	case *limits && *execMode:
+		err = errors.New("-limits and -exec are separate benches: give one")
+	case *limits:
+		err = benchLimits(rts, *n, *warmup, *busybox, *ref, *memory, *pids)
+	case *execMode:
+		err = benchExec(rts, *n, *warmup, *busybox, *ref)
+	default:
+		err = bench(rts, *n, *warmup, *busybox, *ref)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func bench(rts []runtime, n, warmup int, busybox, ref string) error {
-	if len(rts) == 0 {
-		return errors.New("no -runtime given")
-	}
+// session is what every bench shares: root, the subreaper bit, a work
+// directory and the cgroup names its bundles use, checked at the end.
+type session struct {
+	work    string
+	cgNames []string
+}
+
+func newSession() (*session, error) {
 	if os.Geteuid() != 0 {
-		return errors.New("must run as root")
+		return nil, errors.New("must run as root")
 	}
 	if err := setSubreaper(); err != nil {
-		return err
+		return nil, err
 	}
 	work, err := os.MkdirTemp("", "unha-bench-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(work)
-	cgName := fmt.Sprintf("unha-bench-%d", os.Getpid())
-	bundle := filepath.Join(work, "bundle")
-	if err := makeBundle(bundle, busybox, cgName); err != nil {
-		return err
-	}
-	pidFile := filepath.Join(work, "pid")
+	return &session{work: work}, nil
+}
 
-	// Keep the runtimes that can run the bundle at all.
+// cgroup returns a fresh relative cgroupsPath, to be checked by finish.
+func (s *session) cgroup(suffix string) string {
+	name := fmt.Sprintf("unha-bench-%d%s", os.Getpid(), suffix)
+	s.cgNames = append(s.cgNames, name)
+	return name
+}
+
+func (s *session) path(name string) string { return filepath.Join(s.work, name) }
+
+func (s *session) close() { os.RemoveAll(s.work) }
+
+// probe gives every runtime a state root and keeps those that can run each
+// of the bundles once.
+func (s *session) probe(rts []runtime, bundles ...string) ([]runtime, error) {
 	var live []runtime
 	for i, r := range rts {
-		r.root = filepath.Join(work, fmt.Sprintf("state-%d", i))
-		if _, err := r.invoke("run", "--bundle", bundle, fmt.Sprintf("ub%d-probe", i)); err != nil {
+		r.root = s.path(fmt.Sprintf("state-%d", i))
+		var err error
+		for j, b := range bundles {
+			if _, err = r.invoke("run", "--bundle", b, fmt.Sprintf("ub%d-probe-%d", i, j)); err != nil {
+				break
+			}
+		}
+		if err != nil {
 			fmt.Printf("bench: %s skipped: %v\n", r.name, firstLineOf(err.Error()))
 			r.cleanup()
 			continue
@@ -91,7 +126,47 @@ func bench(rts []runtime, n, warmup int, busybox, ref string) error {
 		live = append(live, r)
 	}
 	if len(live) == 0 {
-		return errors.New("no runtime could run the bundle")
+		return nil, errors.New("no runtime could run the bundle")
+	}
+	return live, nil
+}
+
+// finish removes what the runtimes left behind, containers in their state
+// roots and cgroups of the session, and reports each as a problem.
+func (s *session) finish(live []runtime) error {
+	var problems []string
+	for _, r := range live {
+		if left := r.cleanup(); len(left) > 0 {
+			problems = append(problems, fmt.Sprintf("%s left containers %v", r.name, left))
+		}
+	}
+	for _, name := range s.cgNames {
+		if left, err := leftoverCgroups(name); err != nil {
+			problems = append(problems, err.Error())
+		} else if len(left) > 0 {
+			problems = append(problems, fmt.Sprintf("cgroups left behind (removed): %v", left))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func bench(rts []runtime, n, warmup int, busybox, ref string) error {
+	s, err := newSession()
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	bundle := s.path("bundle")
+	if err := makeBundle(bundle, busybox, s.cgroup("")); err != nil {
+		return err
+	}
+	pidFile := s.path("pid")
+	live, err := s.probe(rts, bundle)
+	if err != nil {
+		return err
 	}
 
 	res := make([]results, len(live))
@@ -103,7 +178,7 @@ func bench(rts []runtime, n, warmup int, busybox, ref string) error {
 			i := (k + it + warmup) % len(live)
 			r := live[i]
 			id := fmt.Sprintf("ub%d-%d-%d", os.Getpid(), i, it+warmup)
-			s, err := r.invoke("run", "--bundle", bundle, id+"r")
+			rs, err := r.invoke("run", "--bundle", bundle, id+"r")
 			if err != nil {
 				return err
 			}
@@ -114,32 +189,17 @@ func bench(rts []runtime, n, warmup int, busybox, ref string) error {
 			if it < 0 {
 				continue
 			}
-			res[i].add(&res[i].run, s)
-			res[i].runRSS = append(res[i].runRSS, s.rss)
+			res[i].add(&res[i].run, rs)
+			res[i].runRSS = append(res[i].runRSS, rs.rss)
 			res[i].add(&res[i].create, c)
 			res[i].add(&res[i].start, st)
 			res[i].add(&res[i].del, d)
 		}
 	}
 	elapsed := time.Since(t0)
-
-	var problems []string
-	for _, r := range live {
-		if left := r.cleanup(); len(left) > 0 {
-			problems = append(problems, fmt.Sprintf("%s left containers %v", r.name, left))
-		}
-	}
-	if left, err := leftoverCgroups(cgName); err != nil {
-		problems = append(problems, err.Error())
-	} else if len(left) > 0 {
-		problems = append(problems, fmt.Sprintf("cgroups left behind (removed): %v", left))
-	}
-
+	problems := s.finish(live)
 	report(live, res, n, elapsed, ref)
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "; "))
-	}
-	return nil
+	return problems
 }
 
 func report(rts []runtime, res []results, n int, elapsed time.Duration, ref string) {

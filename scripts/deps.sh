@@ -3,7 +3,7 @@
 #
 #   scripts/deps.sh build   libseccomp-dev and pkg-config (libseccomp-golang
 #                           finds the library through `#cgo pkg-config`)
-#   scripts/deps.sh test    build + busybox-static runc iproute2 procps
+#   scripts/deps.sh test    build + busybox-static runc iproute2 procps uidmap
 #                           util-linux, then tests/clients/install-deps.sh
 #                           (podman, containerd, CNI plugins, crictl)
 #   scripts/deps.sh bench   build + busybox-static runc
@@ -16,7 +16,7 @@ what=${1:-build}
 pkgs=(libseccomp-dev pkgconf)
 case "$what" in
 build) ;;
-test) pkgs+=(busybox-static runc iproute2 procps util-linux tar) ;;
+test) pkgs+=(busybox-static runc iproute2 procps util-linux tar uidmap) ;;
 bench) pkgs+=(busybox-static runc) ;;
 *)
 	echo "usage: $0 build|test|bench" >&2

@@ -96,6 +96,26 @@ func (r *Runtime) releaseInit(st *State) error {
 			return errors.New("container init exited before start")
 		}
 	}
+	// The write side is close-on-exec: it goes away when init's execve
+	// succeeds (or init dies). Waiting for that hang-up makes "started"
+	// mean what runtime-spec says poststart hooks follow: the user's
+	// process has been executed.
+	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err == unix.EINTR {
+			continue
+		} else if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		if fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+			break
+		}
+		// Data after the go byte would be a bug of init; drain it so
+		// poll does not spin.
+		if n, _ := unix.Read(fd, make([]byte, 64)); n <= 0 {
+			break
+		}
+	}
 	if err := os.Remove(fifoPath); err != nil {
 		return err
 	}
