@@ -12,58 +12,67 @@ import (
 	"github.com/unha/unha/internal/cgroups"
 )
 
+// liveCgroup opens a container that has not stopped, locked, with its
+// cgroup; errNoCgroup (with st and the lock) when it has none (rootless).
+func (r *Runtime) liveCgroup(id string, exclusive bool) (*State, cgroups.Manager, *Lock, error) {
+	st, l, err := r.Store.Open(id, exclusive)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r.refresh(st)
+	if st.Status == specs.StateStopped || st.Status == specs.StateCreating {
+		l.Unlock()
+		return nil, nil, nil, ErrNotRunning
+	}
+	cg, err := r.loadCgroup(st)
+	if err != nil && !errors.Is(err, errNoCgroup) {
+		l.Unlock()
+		return nil, nil, nil, err
+	}
+	return st, cg, l, err
+}
+
 // Pause freezes every process of a running container.
 func (r *Runtime) Pause(id string) error {
-	st, l, err := r.Store.Open(id, true)
+	st, cg, l, err := r.liveCgroup(id, true)
 	if err != nil {
+		if l != nil {
+			l.Unlock()
+		}
 		return err
 	}
 	defer l.Unlock()
-	r.refresh(st)
-	switch st.Status {
-	case specs.StateRunning, specs.StateCreated:
-	case "paused":
+	if st.Status == "paused" {
 		return errors.New("container already paused")
-	default:
-		return ErrNotRunning
-	}
-	cg, err := r.loadCgroup(st)
-	if err != nil {
-		return err
 	}
 	return cg.Freeze()
 }
 
 // Resume thaws a paused container.
 func (r *Runtime) Resume(id string) error {
-	st, l, err := r.Store.Open(id, true)
+	st, cg, l, err := r.liveCgroup(id, true)
 	if err != nil {
+		if l != nil {
+			l.Unlock()
+		}
+		if errors.Is(err, ErrNotRunning) {
+			return errors.New("container not paused")
+		}
 		return err
 	}
 	defer l.Unlock()
-	r.refresh(st)
 	if st.Status != "paused" {
 		return errors.New("container not paused")
-	}
-	cg, err := r.loadCgroup(st)
-	if err != nil {
-		return err
 	}
 	return cg.Thaw()
 }
 
 // Pids lists the host pids of every process in the container's cgroup.
 func (r *Runtime) Pids(id string) ([]int, error) {
-	st, l, err := r.Store.Open(id, false)
-	if err != nil {
-		return nil, err
+	st, cg, l, err := r.liveCgroup(id, false)
+	if l != nil {
+		defer l.Unlock()
 	}
-	defer l.Unlock()
-	r.refresh(st)
-	if st.Status == specs.StateStopped {
-		return nil, ErrNotRunning
-	}
-	cg, err := r.loadCgroup(st)
 	if errors.Is(err, errNoCgroup) {
 		return nsPids(st)
 	}
@@ -76,16 +85,10 @@ func (r *Runtime) Pids(id string) ([]int, error) {
 // Update changes a live container's resources and records them, so that
 // a later update's defaults and `state` see the new values.
 func (r *Runtime) Update(id string, res *specs.LinuxResources) error {
-	st, l, err := r.Store.Open(id, true)
-	if err != nil {
-		return err
+	st, cg, l, err := r.liveCgroup(id, true)
+	if l != nil {
+		defer l.Unlock()
 	}
-	defer l.Unlock()
-	r.refresh(st)
-	if st.Status == specs.StateStopped {
-		return ErrNotRunning
-	}
-	cg, err := r.loadCgroup(st)
 	if err != nil {
 		return err
 	}
@@ -110,16 +113,10 @@ type Event struct {
 
 // Stats returns one stats event.
 func (r *Runtime) Stats(id string) (*Event, error) {
-	st, l, err := r.Store.Open(id, false)
-	if err != nil {
-		return nil, err
+	_, cg, l, err := r.liveCgroup(id, false)
+	if l != nil {
+		defer l.Unlock()
 	}
-	defer l.Unlock()
-	r.refresh(st)
-	if st.Status == specs.StateStopped {
-		return nil, ErrNotRunning
-	}
-	cg, err := r.loadCgroup(st)
 	if err != nil {
 		return nil, err
 	}
