@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,44 @@ func cgroupMounts() (map[string][]string, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// readCgroupFile reads one value of the cgroup name (relative, so beneath
+// our own cgroup): v1file in the v1 hierarchy of v1ctl when there is one,
+// else v2file in the cgroup2 hierarchy. It also returns the path it read.
+func readCgroupFile(name, v1ctl, v1file, v2file string) (value, path string, err error) {
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", "", err
+	}
+	mounts, err := cgroupMounts()
+	if err != nil {
+		return "", "", err
+	}
+	var v2 string
+	for _, line := range strings.Split(strings.TrimSpace(string(self)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, ctl := range strings.Split(parts[1], ",") {
+			if ctl == v1ctl && len(mounts[parts[1]]) > 0 {
+				path = filepath.Join(mounts[parts[1]][0], parts[2], name, v1file)
+			}
+		}
+		if parts[1] == "" && len(mounts[""]) > 0 {
+			v2 = filepath.Join(mounts[""][0], parts[2], name, v2file)
+		}
+	}
+	if path == "" {
+		path = v2
+	}
+	if path == "" {
+		return "", "", fmt.Errorf("no cgroup hierarchy has %s", v1ctl)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", path, err
+	}
+	return strings.TrimSpace(string(b)), path, nil
 }

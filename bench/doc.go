@@ -7,11 +7,20 @@
 // the largest resident set of that process and of the children it reaped
 // (for `run`, the runtime's init re-exec and the container process).
 //
+// Two other benches share the machinery. -limits (limits.go) times `run`
+// with linux.resources memory and pids limits against the same bundle
+// without them, after checking that every runtime wrote the limits into the
+// container's cgroup. -exec (exec.go) times `exec ID /bin/true` into one
+// long-running container per runtime, with the exec command's peak RSS.
+//
 // Usage (as root):
 //
 //	go run ./bench -runtime unha-runtime=./bin/unha-runtime -runtime runc=runc -n 50
+//	go run ./bench -limits -runtime unha-runtime=./bin/unha-runtime -runtime runc=runc -n 50
+//	go run ./bench -exec -runtime unha-runtime=./bin/unha-runtime -runtime runc=runc -n 50
 //
 // bench/run.sh builds the binaries and passes every runtime that is
-// installed. A runtime that fails its first run (crun refuses this VM's
-// hybrid cgroup layout) is reported and left out.
+// installed; bench/limits.sh and bench/exec.sh pass unha-runtime and runc. A
+// runtime that fails its first run (crun refuses this VM's hybrid cgroup
+// layout) is reported and left out.
 package main

@@ -124,3 +124,21 @@ func (r runtime) cleanup() []string {
 func setSubreaper() error {
 	return os.NewSyscallError("prctl PR_SET_CHILD_SUBREAPER", unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
 }
+
+// reapOrphans reaps every child that has exited, without waiting, and
+// returns their pids. Call it only while no exec.Cmd of ours is running: it
+// would steal that child's status.
+func reapOrphans() []int {
+	var pids []int
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return pids
+		}
+		pids = append(pids, pid)
+	}
+}
