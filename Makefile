@@ -6,6 +6,11 @@ GO ?= go
 # fresh clone owned by another user makes git refuse, and go build with it.
 BUILDVCS := $(shell git rev-parse HEAD >/dev/null 2>&1 && echo auto || echo false)
 GOBUILD := $(GO) build -buildvcs=$(BUILDVCS) -trimpath
+# unha-runtime starts twice per container (the CLI, then init): a static
+# binary skips the dynamic loader (~1 ms each, measured with bench/) and
+# maps less. osusergo/netgo keep glibc's NSS out of a static binary; the
+# runtime resolves no host names and reads owners from /etc/passwd.
+STATIC := -tags osusergo,netgo -ldflags '-s -w -extldflags=-static'
 
 .PHONY: all build deps run test vet bench conformance conformance-runc clean
 
@@ -16,7 +21,7 @@ deps:
 	@scripts/deps.sh build
 
 build: deps
-	CGO_ENABLED=1 $(GOBUILD) -o bin/unha-runtime ./cmd/unha-runtime
+	CGO_ENABLED=1 $(GOBUILD) $(STATIC) -o bin/unha-runtime ./cmd/unha-runtime
 	CGO_ENABLED=1 $(GOBUILD) -o bin/unha ./cmd/unha
 
 run: build

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/unha/unha/internal/initproc"
-	"github.com/unha/unha/internal/nsenter"
+	_ "github.com/unha/unha/internal/nsenter"
 	"github.com/unha/unha/internal/runtime"
 )
 
@@ -44,8 +44,6 @@ type globals struct {
 }
 
 func main() {
-	nsenter.T("main")
-	defer nsenter.T("main end")
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		initproc.Main()
 		return

@@ -11,9 +11,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func (m *manager) Create() error {
+func (m *manager) Create() error { return m.create(false) }
+
+func (m *manager) CreateV2() error { return m.create(true) }
+
+func (m *manager) create(v2Only bool) error {
 	var made []string
 	for _, d := range m.dirs {
+		if v2Only && !d.h.v2 {
+			continue
+		}
 		n, err := m.mkdirAll(d)
 		made = append(made, n...)
 		if err != nil {
@@ -139,7 +146,9 @@ func enableControllers(dir string, want []string) error {
 	return writeFile(dir, "cgroup.subtree_control", strings.Join(add, " "))
 }
 
-func (m *manager) Destroy() error {
+// leaves are the container's own cgroup directories: those Create made,
+// or all of them for a loaded cgroup that owns its leaves.
+func (m *manager) leaves() []string {
 	var leaves []string
 	isCreated := map[string]bool{}
 	for _, c := range m.created {
@@ -150,6 +159,27 @@ func (m *manager) Destroy() error {
 			leaves = append(leaves, d.path)
 		}
 	}
+	return leaves
+}
+
+// RemoveIfEmpty tries the common case first: every process gone, no child
+// cgroups, so one rmdir per directory (the kernel refuses it with EBUSY
+// otherwise), no listing and no waiting.
+func (m *manager) RemoveIfEmpty() bool {
+	for _, l := range m.leaves() {
+		if err := unix.Rmdir(l); err != nil && err != unix.ENOENT {
+			return false
+		}
+	}
+	if m.removeCreated(m.created, true) != nil {
+		return false
+	}
+	m.created = nil
+	return true
+}
+
+func (m *manager) Destroy() error {
+	leaves := m.leaves()
 	var errs []error
 	for _, l := range leaves {
 		if err := removeTree(l); err != nil {

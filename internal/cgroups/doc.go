@@ -9,6 +9,10 @@
 // path computation and the files Set writes are tested against a fake tree in
 // a temporary directory; only the *_linux.go files talk to the kernel.
 //
+// A new process enters its v1 cgroups itself (OpenTasks), before it has a
+// second thread: writing a pid to cgroup.procs makes the kernel wait for an
+// RCU grace period each time, a thread moving itself does not.
+//
 // Set turns specs.LinuxResources into a plan (a list of file writes and, on v2,
 // one BPF device program) the way runc maps each field, converting v1 values
 // for v2 as runc and crun do; a field the host cannot honour is an error naming

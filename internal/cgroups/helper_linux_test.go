@@ -6,9 +6,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // The test binary doubles as the process put into cgroups: with
@@ -29,6 +33,19 @@ func TestMain(m *testing.M) {
 			}
 			hogSink = append(hogSink, b)
 		}
+	case "enter":
+		// Move the main thread (locked to us by init below) into the
+		// cgroups whose tasks files are fds 3..3+UNHA_FDS-1.
+		n, _ := strconv.Atoi(os.Getenv("UNHA_FDS"))
+		for i := 0; i < n; i++ {
+			if _, err := unix.Write(3+i, []byte("0")); err != nil {
+				fmt.Printf("enter fd %d: %v\n", 3+i, err)
+				os.Exit(1)
+			}
+		}
+		fmt.Println("in")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
 	case "open":
 		// UNHA_OPEN="path:mode path:mode", mode r or w.
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
@@ -49,6 +66,13 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(2)
+}
+
+func init() {
+	if os.Getenv("UNHA_CGROUP_HELPER") == "enter" {
+		// The main thread is the one /proc/PID/cgroup shows.
+		runtime.LockOSThread()
+	}
 }
 
 // hogSink keeps the hog's memory reachable.

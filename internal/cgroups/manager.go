@@ -22,6 +22,15 @@ type Manager interface {
 	OpenFD() (*os.File, error)
 	// AddProc moves pid into the cgroup in every hierarchy.
 	AddProc(pid int) error
+	// CreateV2 is Create for the cgroup2 directory alone (if any), which
+	// clone3's CLONE_INTO_CGROUP needs before the fork; a later Create
+	// makes the rest.
+	CreateV2() error
+	// OpenTasks opens the "tasks" file of the cgroup in every v1
+	// hierarchy, for writing. A process that writes "0" there moves its
+	// calling thread; while it has one thread, that is the whole process,
+	// and without the global cgroup_threadgroup_rwsem (see procs_linux.go).
+	OpenTasks() ([]*os.File, error)
 	// Set applies r; nil r does nothing.
 	Set(r *specs.LinuxResources) error
 	Freeze() error
@@ -34,6 +43,10 @@ type Manager interface {
 	// Destroy removes the directories Create made, bottom-up; it kills
 	// nothing.
 	Destroy() error
+	// RemoveIfEmpty is Destroy for a cgroup with no process and no child
+	// cgroup left, without waiting; false when that is not so (what was
+	// empty is gone, Destroy does the rest).
+	RemoveIfEmpty() bool
 	// Paths maps controller name ("" for cgroup2) to directory.
 	Paths() map[string]string
 	// Created lists the directories Create made, parents first; pass it as

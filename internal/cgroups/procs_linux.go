@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-	"github.com/unha/unha/internal/nsenter"
 )
 
 func (m *manager) OpenFD() (*os.File, error) {
@@ -33,9 +32,36 @@ func (m *manager) AddProc(pid int) error {
 		if err := writeFile(d.path, "cgroup.procs", strconv.Itoa(pid)); err != nil {
 			return fmt.Errorf("add pid %d to cgroup: %w", pid, err)
 		}
-		nsenter.T("procs " + d.path)
 	}
 	return nil
+}
+
+// OpenTasks is for a process to enter the cgroup itself, by writing "0"
+// to each file before it has a second thread. Of all the ways into a v1
+// cgroup, a thread moving itself is the one the kernel makes without
+// taking cgroup_threadgroup_rwsem for writing (kernel/cgroup/cgroup.c,
+// cgroup_procs_write_start): that percpu rwsem's writer first waits for an
+// RCU grace period, 1 to 8 ms on this kind of host (HZ=250, more while the
+// namespaces of earlier containers are torn down), which is what writing a
+// pid to cgroup.procs costs each time. The permission check of a v1 tasks
+// write uses the opener's credentials.
+func (m *manager) OpenTasks() ([]*os.File, error) {
+	var out []*os.File
+	for _, d := range m.dirs {
+		if d.h.v2 {
+			continue
+		}
+		p := filepath.Join(d.path, "tasks")
+		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			for _, f := range out {
+				f.Close()
+			}
+			return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		out = append(out, os.NewFile(uintptr(fd), p))
+	}
+	return out, nil
 }
 
 func (m *manager) Pids() ([]int, error) {

@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -241,6 +242,97 @@ func TestRealPlacementV2(t *testing.T) {
 	for _, d := range top {
 		if exists(d) {
 			t.Errorf("Destroy left %s", d)
+		}
+	}
+}
+
+// TestRealEnterTasks: a process enters the v1 cgroups itself through the
+// files OpenTasks gives it (after CreateV2 made the cgroup2 directory
+// alone), and RemoveIfEmpty refuses while it is inside, then removes all.
+func TestRealEnterTasks(t *testing.T) {
+	needRoot(t)
+	name := uniqueName(t)
+	m, err := New(name+"/inner", "id", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version() != 1 {
+		t.Skip("host is not v1/hybrid")
+	}
+	top := topDirs(t, m, name)
+	cleanupManager(t, m, top)
+	if err := m.CreateV2(); err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range m.Paths() {
+		if exists(p) != (k == "") {
+			t.Errorf("after CreateV2, %q: %s exists = %v", k, p, exists(p))
+		}
+	}
+	if err := m.Create(); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := m.OpenTasks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := 0
+	for k := range m.Paths() {
+		if k != "" {
+			v1++
+		}
+	}
+	if len(tasks) != v1 {
+		t.Fatalf("OpenTasks gave %d files for %d v1 hierarchies", len(tasks), v1)
+	}
+	// The helper writes "0" to each from its main thread, then waits.
+	c := exec.Command("/proc/self/exe")
+	c.Env = append(os.Environ(), "UNHA_CGROUP_HELPER=enter", fmt.Sprintf("UNHA_FDS=%d", len(tasks)))
+	c.ExtraFiles = tasks
+	stdin, err := c.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.Process.Kill()
+		_ = c.Wait()
+	})
+	for _, f := range tasks {
+		f.Close()
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "in\n" {
+		t.Fatalf("helper said %q, %v", line, err)
+	}
+	self, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", c.Process.Pid))
+	for _, l := range strings.Split(strings.TrimSpace(string(self)), "\n") {
+		if strings.HasPrefix(l, "0::") {
+			continue // cgroup2: not entered this way
+		}
+		if !strings.HasSuffix(l, name+"/inner") {
+			t.Errorf("child not in its v1 cgroup: %s", l)
+		}
+	}
+	if m.RemoveIfEmpty() {
+		t.Fatal("RemoveIfEmpty removed a cgroup with a process inside")
+	}
+	stdin.Close()
+	if err := c.Wait(); err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	if !m.RemoveIfEmpty() {
+		t.Fatal("RemoveIfEmpty refused an empty cgroup")
+	}
+	for _, d := range top {
+		if exists(d) {
+			t.Errorf("RemoveIfEmpty left %s", d)
 		}
 	}
 }

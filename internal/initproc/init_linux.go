@@ -57,7 +57,6 @@ func run(conn *initmsg.Conn) error {
 	if err != nil {
 		return err
 	}
-	nsenter.T("init: config")
 	cfg := m.Config
 	if cfg == nil || cfg.Spec == nil {
 		return errors.New("init: empty config")
@@ -85,10 +84,14 @@ func (is *initState) create() error {
 	if err := setupTimeNS(s); err != nil {
 		return err
 	}
+	var lo chan error
 	if path, ok := nsPath(s, specs.NetworkNamespace); ok && path == "" {
-		if err := loopbackUp(); err != nil {
-			return err
-		}
+		// While the rootfs is built, on another thread (every one is in
+		// the new network namespace, made by clone or by the constructor
+		// before Go started): bringing a device up takes the kernel a
+		// while (~0.2 ms), and only the hooks after "mounted" need it.
+		lo = make(chan error, 1)
+		go func() { lo <- loopbackUp() }()
 	}
 	fd, err := unix.Open("/proc/self/fd", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -108,7 +111,6 @@ func (is *initState) create() error {
 		ropts.IDMapped[idx] = os.NewFile(uintptr(fd), "idmapped tree")
 	}
 	is.log.Debug("init: namespaces set up")
-	nsenter.T("init: namespaces set up")
 	err = rootfs.Prepare(s, ropts)
 	for _, f := range ropts.IDMapped {
 		f.Close()
@@ -118,7 +120,11 @@ func (is *initState) create() error {
 		return err
 	}
 	is.log.Debug("init: rootfs prepared")
-	nsenter.T("init: rootfs prepared")
+	if lo != nil {
+		if err := <-lo; err != nil {
+			return err
+		}
+	}
 	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeMounted}, -1); err != nil {
 		return err
 	}
@@ -135,11 +141,9 @@ func (is *initState) create() error {
 			return fmt.Errorf("createContainer hook: %w", err)
 		}
 	}
-	nsenter.T("init: go")
 	if err := rootfs.Enter(s.Root.Path, ropts); err != nil {
 		return err
 	}
-	nsenter.T("init: entered")
 	if is.proc.Terminal {
 		if err := is.setupConsole(true); err != nil {
 			return err
@@ -164,7 +168,6 @@ func (is *initState) create() error {
 		return err
 	}
 	is.log.Debug("init: rootfs finished")
-	nsenter.T("init: rootfs finished")
 	if !cfg.NoNewKeyring {
 		// A session keyring of the container's own, so it cannot read the
 		// keys of the host session (runc does the same).
@@ -196,7 +199,6 @@ func (is *initState) finish() error {
 	for _, w := range capPlan.Warnings {
 		is.log.Warn(w)
 	}
-	nsenter.T("init: attrs")
 	if err := caps.DropBounding(capPlan); err != nil {
 		return err
 	}
@@ -247,7 +249,6 @@ func (is *initState) finish() error {
 	if err := closeExecFrom(3 + is.cfg.PreserveFds); err != nil {
 		return err
 	}
-	nsenter.T("init: ready")
 	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypeReady}, -1); err != nil {
 		return err
 	}
@@ -259,7 +260,6 @@ func (is *initState) finish() error {
 			os.Exit(1)
 		}
 	}
-	nsenter.T("init: exec")
 	if err := finalAffinity(p); err != nil {
 		return err
 	}

@@ -6,7 +6,10 @@
 //   _UNHA_NSUNSHARE decimal CLONE_NEW* mask to create after joining
 //   _UNHA_SYNCFD    the sync socket (SOCK_SEQPACKET) to the runtime
 //   _UNHA_PLACE     if set: wait for one packet from the runtime first; it
-//                   moves us into the container's cgroups meanwhile
+//                   finishes the container's cgroups meanwhile (and may
+//                   write our pid to cgroup.procs); the fds it carries
+//                   (SCM_RIGHTS) are cgroup v1 "tasks" files, opened by the
+//                   runtime, to which we write "0"
 // Messages sent on the sync socket, one JSON object per packet:
 //   {"type":"idmap","pid":N}  after unshare(CLONE_NEWUSER): the runtime
 //                             writes uid_map/gid_map and answers any packet
@@ -68,19 +71,52 @@ static const char *nsname(long flag)
 	return "unknown";
 }
 
+// enter_cgroups waits for the runtime's packet and writes "0" to each
+// "tasks" file it carries: that moves the calling thread, which is the
+// whole process while we are single-threaded, and it is the one migration
+// the kernel makes without taking cgroup_threadgroup_rwsem for writing,
+// whose writer first waits for an RCU grace period (1-8 ms here; writing
+// our pid to cgroup.procs would cost that).
+static void enter_cgroups(void)
+{
+	char buf[64];
+	union {
+		struct cmsghdr hdr;
+		char space[CMSG_SPACE(sizeof(int) * 32)];
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.space, .msg_controllen = sizeof(u.space),
+	};
+	if (recvmsg(syncfd, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		fail("waiting for cgroup placement");
+	if (msg.msg_flags & MSG_CTRUNC) {
+		errno = EMSGSIZE;
+		fail("cgroup placement: too many files");
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		int fds[32];
+		memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
+		for (int i = 0; i < n; i++) {
+			if (write(fds[i], "0", 1) != 1)
+				fail("enter cgroup (tasks fd %d)", fds[i]);
+			close(fds[i]);
+		}
+	}
+}
+
 void unha_nsenter(void)
 {
 	const char *sfd = getenv("_UNHA_SYNCFD");
 	syncfd = sfd ? (int)strtol(sfd, NULL, 10) : -1;
 	if (getenv("_UNHA_PLACE") != NULL) {
-		// cgroup v1 moves a process under cgroup_threadgroup_rwsem, whose
-		// writer waits for every thread that is being created: done
-		// now, while we are one thread asleep, it is cheap; done while
-		// the Go runtime starts its threads, it took ~20 ms here. And
-		// every thread Go starts is then born in the right cgroups.
-		char buf[64];
-		if (recv(syncfd, buf, sizeof(buf), 0) <= 0)
-			fail("waiting for cgroup placement");
+		// Placed before the Go runtime starts: every thread it makes is
+		// born in the container's cgroups.
+		enter_cgroups();
 		unsetenv("_UNHA_PLACE");
 	}
 	const char *join = getenv("_UNHA_NSENTER");

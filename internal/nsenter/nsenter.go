@@ -12,9 +12,11 @@
 //
 // The constructor joins nothing unless _UNHA_NSENTER is set, so the common
 // path (every namespace new, created by clone(2) from Go) pays only for one
-// wait (_UNHA_PLACE) while the runtime writes the cgroup v1 placement. The
-// protocol is described in nsenter.c; the Go side that speaks it lives in
-// internal/runtime.
+// wait (_UNHA_PLACE) while the runtime finishes the container's cgroups,
+// and for entering the cgroup v1 ones itself: one write of "0" to each
+// "tasks" file the runtime sends, the one way in that costs no RCU grace
+// period. The protocol is described in nsenter.c; the Go side that speaks
+// it lives in internal/runtime.
 package nsenter
 
 // #cgo CFLAGS: -Wall -Werror -std=gnu11
@@ -32,6 +34,8 @@ const (
 	// EnvSync is the fd of the SOCK_SEQPACKET sync socket to the runtime.
 	EnvSync = "_UNHA_SYNCFD"
 	// EnvPlace makes the constructor wait for one packet before anything
-	// else, while the runtime places it in the container's cgroups.
+	// else, while the runtime finishes (or places it in) the container's
+	// cgroups; it writes "0" to the cgroup "tasks" files the packet
+	// carries.
 	EnvPlace = "_UNHA_PLACE"
 )

@@ -209,7 +209,7 @@ func TestCgroup2Fallback(t *testing.T) {
 // is masked only with a real /dev/null.
 func TestFinishCalls(t *testing.T) {
 	rootfs := fakeRootfs(t)
-	for _, d := range []string{"proc/sys", "proc/acpi", "dev"} {
+	for _, d := range []string{"proc/sys", "proc/acpi", "proc/scsi", "dev"} {
 		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestFinishCalls(t *testing.T) {
 	spec := &specs.Spec{Root: &specs.Root{Path: rootfs, Readonly: true}, Linux: &specs.Linux{
 		Namespaces:    mountNS(),
 		ReadonlyPaths: []string{"/proc/sys", "/proc/missing"},
-		MaskedPaths:   []string{"/proc/acpi", "/proc/nothere"},
+		MaskedPaths:   []string{"/proc/acpi", "/proc/nothere", "/proc/scsi"},
 	}}
 	a, fm, _ := newFakeApplier(t, rootfs, Options{})
 	if err := a.finish(spec, rootfs); err != nil {
@@ -230,6 +230,10 @@ func TestFinishCalls(t *testing.T) {
 		`move_mount tree101 -> R/proc/sys`,
 		`fsopen tmpfs`, `fsconfig fs:tmpfs source=tmpfs`, `fsconfig fs:tmpfs flag ro`, `fsconfig fs:tmpfs create`,
 		`fsmount fs:tmpfs attr=0x1 -> mnt102`, `move_mount mnt102 -> R/proc/acpi`,
+		// The next masked directory gets a clone of that tmpfs.
+		`open_tree mnt102 recursive=false -> tree103`,
+		`setattr tree103 recursive=false set=0x1 clr=0x0 prop=0x0`,
+		`move_mount tree103 -> R/proc/scsi`,
 	})
 	// A file to mask, and a /dev/null that is only a regular file.
 	if err := os.WriteFile(filepath.Join(rootfs, "proc/kcore"), nil, 0o644); err != nil {

@@ -8,7 +8,6 @@ import (
 	"path"
 	"strings"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"golang.org/x/sys/unix"
 )
@@ -96,19 +95,20 @@ func (a *applier) bind(op MountOp) error {
 		return err
 	}
 	var target *os.File
+	var cpath string
 	if needsRealDir(op) {
 		if !dir {
 			return fmt.Errorf("%s must be a directory to be mounted on %s", op.Source, op.Destination)
 		}
-		target, _, err = a.openRealDir(op.Destination, "a bind mount")
+		target, cpath, _, err = a.openRealDir(op.Destination, "a bind mount")
 	} else {
-		target, _, err = a.openDest(op.Destination, dir)
+		target, cpath, _, err = a.openDest(op.Destination, dir)
 	}
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	if err := a.checkProc(op, target, src); err != nil {
+	if err := a.checkProc(op, cpath, src); err != nil {
 		return err
 	}
 	return a.bindOnto(op, src, target)
@@ -169,7 +169,7 @@ func (a *applier) verify(op MountOp, mnt *os.File) error {
 			return err
 		}
 	}
-	f, err := pathrs.OpenatInRoot(a.root, op.Destination)
+	f, err := openInRoot(a.root, op.Destination, 0, 0)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", op.Destination, err)
 	}
@@ -194,13 +194,9 @@ func (a *applier) verify(op MountOp, mnt *os.File) error {
 	return nil
 }
 
-// checkProc repeats Plan's /proc check on the path the destination really
-// resolved to, and for a bind onto /proc requires a procfs source.
-func (a *applier) checkProc(op MountOp, target, src *os.File) error {
-	p, err := a.containerPath(target)
-	if err != nil {
-		return err
-	}
+// checkProc repeats Plan's /proc check on p, the path the destination
+// really resolved to, and for a bind onto /proc requires a procfs source.
+func (a *applier) checkProc(op MountOp, p string, src *os.File) error {
 	var srcIsProc *bool
 	if src != nil && p == "/proc" {
 		t, err := a.m.FSType(src)
@@ -216,19 +212,20 @@ func (a *applier) checkProc(op MountOp, target, src *os.File) error {
 func (a *applier) newFS(op MountOp) error {
 	var (
 		target  *os.File
+		cpath   string
 		created bool
 		err     error
 	)
 	if needsRealDir(op) {
-		target, created, err = a.openRealDir(op.Destination, fmt.Sprintf("filesystem %q", op.Type))
+		target, cpath, created, err = a.openRealDir(op.Destination, fmt.Sprintf("filesystem %q", op.Type))
 	} else {
-		target, created, err = a.openDest(op.Destination, true)
+		target, cpath, created, err = a.openDest(op.Destination, true)
 	}
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	if err := a.checkProc(op, target, nil); err != nil {
+	if err := a.checkProc(op, cpath, nil); err != nil {
 		return err
 	}
 	data := op.Data
@@ -358,7 +355,7 @@ func (a *applier) configure(fs *os.File, sb, data []string) error {
 // "-o remount": the superblock through fspick (unless a bind remount),
 // then the per-mount flags and propagation.
 func (a *applier) remount(op MountOp) error {
-	target, err := pathrs.OpenatInRoot(a.root, op.Destination)
+	target, err := openInRoot(a.root, op.Destination, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -412,7 +409,7 @@ func (a *applier) cgroup(op MountOp) error {
 	if err != nil {
 		return err
 	}
-	target, _, err := a.openDest(op.Destination, true)
+	target, _, _, err := a.openDest(op.Destination, true)
 	if err != nil {
 		return err
 	}

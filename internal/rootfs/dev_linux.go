@@ -20,8 +20,25 @@ func (a *applier) setupDev(devs []Device, kcore bool) error {
 	// nothing else concurrently that creates files).
 	old := unix.Umask(0)
 	defer unix.Umask(old)
+	// Most nodes live in /dev itself: open each parent once.
+	parents := map[string]*os.File{"/dev": dev}
+	defer func() {
+		for p, f := range parents {
+			if p != "/dev" {
+				f.Close()
+			}
+		}
+	}()
 	for _, d := range devs {
-		if err := a.createDevice(d); err != nil {
+		dir := path.Dir(cleanPath(d.Path))
+		parent, ok := parents[dir]
+		if !ok {
+			if parent, err = a.mkdirAll(dir); err != nil {
+				return fmt.Errorf("create device %s: %w", d.Path, err)
+			}
+			parents[dir] = parent
+		}
+		if err := a.createDevice(parent, d); err != nil {
 			return fmt.Errorf("create device %s: %w", d.Path, err)
 		}
 	}
@@ -46,12 +63,7 @@ func (a *applier) setupDev(devs []Device, kcore bool) error {
 	return nil
 }
 
-func (a *applier) createDevice(d Device) error {
-	parent, err := a.mkdirAll(path.Dir(d.Path))
-	if err != nil {
-		return err
-	}
-	defer parent.Close()
+func (a *applier) createDevice(parent *os.File, d Device) error {
 	name := path.Base(d.Path)
 	if !a.opts.InUserNS {
 		err := a.mknod(parent, name, d)

@@ -3,7 +3,9 @@
 // and table-tested), performs them inside root.path, creates /dev, binds the
 // console, pivots into the new root and finally applies readonlyPaths,
 // maskedPaths and root.readonly. Every destination is resolved inside the
-// rootfs with filepath-securejoin's pathrs-lite and every mount is attached
+// rootfs by openat2(2) RESOLVE_IN_ROOT (the lookup pathrs-lite makes, without
+// its naming round trips; pathrs-lite's MkdirAll makes what is missing
+// behind a symlink) and every mount is attached
 // through file descriptors with the new mount API (fsopen/fsmount,
 // open_tree, move_mount, mount_setattr; Linux 5.12+), so neither a symlink
 // nor a rename racing with us can redirect a mount outside the rootfs — the

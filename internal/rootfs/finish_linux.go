@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -49,7 +48,7 @@ func (a *applier) finish(spec *specs.Spec, root string) error {
 		if !op.DelayRO {
 			continue
 		}
-		f, err := pathrs.OpenatInRoot(a.root, op.Destination)
+		f, err := openInRoot(a.root, op.Destination, 0, 0)
 		if err != nil {
 			return fmt.Errorf("make %s read-only: %w", op.Destination, err)
 		}
@@ -69,17 +68,36 @@ func (a *applier) finish(spec *specs.Spec, root string) error {
 			return fmt.Errorf("make %s read-only: %w", p, err)
 		}
 	}
+	var m masks
+	defer m.close()
 	for _, p := range linux.MaskedPaths {
-		if err := a.maskPath(cleanPath(p)); err != nil {
+		if err := a.maskPath(cleanPath(p), &m); err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
 		}
 	}
 	return nil
 }
 
+// masks holds what masking is done with, made once for all of
+// maskedPaths: the empty read-only tmpfs on the first masked directory
+// (the others get clones of that mount: read-only and empty, they have
+// nothing to tell apart but their mount ids) and the container's checked
+// /dev/null.
+type masks struct {
+	tmpfs, null *os.File
+}
+
+func (m *masks) close() {
+	for _, f := range []*os.File{m.tmpfs, m.null} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
 // readonlyPath binds p onto itself read-only (runc's readonlyPath).
 func (a *applier) readonlyPath(p string) error {
-	f, err := pathrs.OpenatInRoot(a.root, p)
+	f, err := openInRoot(a.root, p, 0, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -94,8 +112,8 @@ func (a *applier) readonlyPath(p string) error {
 
 // maskPath covers a directory with an empty read-only tmpfs and anything
 // else with the container's /dev/null.
-func (a *applier) maskPath(p string) error {
-	f, err := pathrs.OpenatInRoot(a.root, p)
+func (a *applier) maskPath(p string, m *masks) error {
+	f, err := openInRoot(a.root, p, 0, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -110,26 +128,31 @@ func (a *applier) maskPath(p string) error {
 	if dir {
 		op := MountOp{Index: -1, Kind: KindFS, Type: "tmpfs", Source: "tmpfs", Destination: p,
 			SbFlags: []string{"ro"}, Attr: Attr{Set: unix.MOUNT_ATTR_RDONLY}}
-		mnt, err := a.createFS(op, nil)
-		if err != nil {
+		if m.tmpfs == nil {
+			if m.tmpfs, err = a.createFS(op, nil); err != nil {
+				return err
+			}
+			return a.attach(op, m.tmpfs, f)
+		}
+		// The next ones get a clone (open_tree) of the first, now
+		// attached (kernels before 6.15 clone no detached mount), rather
+		// than a superblock each; read-only again on the clone.
+		op.Kind = KindBind
+		return a.bindOnto(op, m.tmpfs, f)
+	}
+	if m.null == nil {
+		if m.null, err = a.devNull(); err != nil {
 			return err
 		}
-		defer mnt.Close()
-		return a.attach(op, mnt, f)
 	}
-	null, err := a.devNull()
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	return a.bindOnto(MountOp{Index: -1, Kind: KindBind, Source: "/dev/null", Destination: p}, null, f)
+	return a.bindOnto(MountOp{Index: -1, Kind: KindBind, Source: "/dev/null", Destination: p}, m.null, f)
 }
 
 // devNull opens the container's /dev/null and checks it is the null
 // device: a container-made /dev/null symlink (CVE-2025-31133) would turn
 // masking into binding an arbitrary file.
 func (a *applier) devNull() (*os.File, error) {
-	f, err := pathrs.OpenatInRoot(a.root, "/dev/null")
+	f, err := openInRoot(a.root, "/dev/null", 0, 0)
 	if err != nil {
 		return nil, err
 	}

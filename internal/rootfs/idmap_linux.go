@@ -73,19 +73,20 @@ func (a *applier) bindIDMapped(op MountOp) error {
 		return err
 	}
 	var target *os.File
+	var cpath string
 	if needsRealDir(op) {
 		if !dir {
 			return fmt.Errorf("%s must be a directory to be mounted on %s", op.Source, op.Destination)
 		}
-		target, _, err = a.openRealDir(op.Destination, "a bind mount")
+		target, cpath, _, err = a.openRealDir(op.Destination, "a bind mount")
 	} else {
-		target, _, err = a.openDest(op.Destination, dir)
+		target, cpath, _, err = a.openDest(op.Destination, dir)
 	}
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	if err := a.checkProc(op, target, tree); err != nil {
+	if err := a.checkProc(op, cpath, tree); err != nil {
 		return err
 	}
 	// Flags and idmapping are set already; what is left is attaching it

@@ -15,11 +15,24 @@ import (
 )
 
 // openDest resolves a mount destination inside the root and returns a
-// handle on it, creating it when missing: a directory, or an empty file
-// when a file is to be bound there. Symlinks are followed but can never
-// leave the root (pathrs-lite resolves them as if root were "/").
-func (a *applier) openDest(dest string, dir bool) (f *os.File, created bool, err error) {
-	f, err = pathrs.OpenatInRoot(a.root, dest)
+// handle on it and the path it leads to in the container, creating it
+// when missing: a directory, or an empty file when a file is to be bound
+// there. Symlinks are followed but can never leave the root (openat2
+// RESOLVE_IN_ROOT resolves them as if root were "/").
+func (a *applier) openDest(dest string, dir bool) (f *os.File, cpath string, created bool, err error) {
+	f, err = openInRoot(a.root, dest, unix.RESOLVE_NO_SYMLINKS, 0)
+	switch {
+	case err == nil:
+		cpath = cleanPath(dest)
+	case errors.Is(err, unix.ENOENT):
+		// No symlink on the way to what is missing (typically /dev/pts,
+		// /dev/shm and /dev/mqueue in the fresh /dev): make it in place.
+		if f, ok, err := a.createPlain(dest, dir); ok || err != nil {
+			return f, cleanPath(dest), err == nil, err
+		}
+	case errors.Is(err, unix.ELOOP):
+		f, cpath, err = a.followed(dest, 0)
+	}
 	if err == nil {
 		isDir, err := isDirFile(f)
 		if err != nil || isDir != dir {
@@ -27,25 +40,32 @@ func (a *applier) openDest(dest string, dir bool) (f *os.File, created bool, err
 			if err == nil {
 				err = map[bool]error{true: unix.ENOTDIR, false: unix.EISDIR}[dir]
 			}
-			return nil, false, &os.PathError{Op: "open mount destination", Path: dest, Err: err}
+			return nil, "", false, &os.PathError{Op: "open mount destination", Path: dest, Err: err}
 		}
-		return f, false, nil
+		return f, cpath, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	rel := a.lexical(dest)
 	if dir {
 		f, err = pathrs.MkdirAllHandle(a.root, rel, 0o755)
-		return f, err == nil, err
+	} else {
+		var parent *os.File
+		if parent, err = pathrs.MkdirAllHandle(a.root, path.Dir(rel), 0o755); err != nil {
+			return nil, "", false, err
+		}
+		defer parent.Close()
+		f, err = createFile(parent, path.Base(rel))
 	}
-	parent, err := pathrs.MkdirAllHandle(a.root, path.Dir(rel), 0o755)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
-	defer parent.Close()
-	f, err = createFile(parent, path.Base(rel))
-	return f, err == nil, err
+	if cpath, err = a.containerPath(f); err != nil {
+		f.Close()
+		return nil, "", false, err
+	}
+	return f, cpath, true, nil
 }
 
 // lexical resolves the symlinks of a path that does not exist (yet) the
@@ -72,6 +92,9 @@ func (a *applier) lexical(p string) string {
 // mkdirAll returns a handle on directory p inside the root, creating it
 // and any missing parents.
 func (a *applier) mkdirAll(p string) (*os.File, error) {
+	if f, err := openInRoot(a.root, p, unix.RESOLVE_NO_SYMLINKS, unix.O_DIRECTORY); err == nil {
+		return f, nil
+	}
 	return pathrs.MkdirAllHandle(a.root, a.lexical(p), 0o755)
 }
 
@@ -129,7 +152,7 @@ func openNoFollow(dir *os.File, name string, flags int) (*os.File, error) {
 // directory reached without any symlink, or a mount "on /proc" could be
 // sent elsewhere by the image (CVE-2019-19921, runc's
 // "must be mounted on ordinary directory").
-func (a *applier) openRealDir(dest, what string) (*os.File, bool, error) {
+func (a *applier) openRealDir(dest, what string) (*os.File, string, bool, error) {
 	how := unix.OpenHow{
 		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
@@ -139,19 +162,20 @@ func (a *applier) openRealDir(dest, what string) (*os.File, bool, error) {
 		fd, err := unix.Openat2(int(a.root.Fd()), dest, &how)
 		switch {
 		case err == nil:
-			return os.NewFile(uintptr(fd), dest), created, nil
+			// No symlink on the way: the path is the one asked for.
+			return os.NewFile(uintptr(fd), dest), cleanPath(dest), created, nil
 		case errors.Is(err, unix.ENOENT) && !created:
 			d, err := pathrs.MkdirAllHandle(a.root, dest, 0o755)
 			if err != nil {
-				return nil, false, err
+				return nil, "", false, err
 			}
 			d.Close()
 			created = true
 		case errors.Is(err, unix.ELOOP), errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.EXDEV):
-			return nil, false, fmt.Errorf("%s must be mounted on an ordinary directory: %w",
+			return nil, "", false, fmt.Errorf("%s must be mounted on an ordinary directory: %w",
 				what, &os.PathError{Op: "openat2", Path: dest, Err: err})
 		default:
-			return nil, false, &os.PathError{Op: "openat2", Path: dest, Err: err}
+			return nil, "", false, &os.PathError{Op: "openat2", Path: dest, Err: err}
 		}
 	}
 }

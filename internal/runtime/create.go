@@ -19,7 +19,6 @@ import (
 	"github.com/unha/unha/internal/hooks"
 	"github.com/unha/unha/internal/initmsg"
 	"github.com/unha/unha/internal/namespaces"
-	"github.com/unha/unha/internal/nsenter"
 	"github.com/unha/unha/internal/seccomp"
 	"github.com/unha/unha/internal/spec"
 )
@@ -37,6 +36,13 @@ type CreateOpts struct {
 	// socket, the pty master comes back in Created.Pty for the caller to
 	// proxy.
 	Foreground bool
+	// beforeReserve, if set, runs before the container's state dir is
+	// made (Run waits there for the first part of its signal relay), and
+	// afterSpawn once init runs (Run installs the rest of the relay).
+	beforeReserve, afterSpawn func()
+	// keepLock: Created.lock stays held (Run starts the container under
+	// it, without reading back the state it has).
+	keepLock bool
 }
 
 // Created is a container whose init waits on the exec fifo.
@@ -46,6 +52,10 @@ type Created struct {
 	Pty *os.File
 	// child is set when init is our child (run in the foreground reaps it).
 	child *child
+	// lock is the container's lock, still held, with CreateOpts.keepLock.
+	lock *Lock
+	// cg is the container's cgroup (nil without one).
+	cg cgroups.Manager
 }
 
 // Create builds a container up to the point where only execve of the
@@ -117,12 +127,18 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(lfds), "LISTEN_PID=1")
 	}
 
-	nsenter.T("validated")
+	if o.beforeReserve != nil {
+		o.beforeReserve()
+	}
 	lock, err := r.Store.Reserve(o.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Unlock()
+	defer func() {
+		if err != nil || !o.keepLock {
+			lock.Unlock()
+		}
+	}()
 	st := &State{
 		State: specs.State{
 			Version: specs.Version, ID: o.ID, Status: specs.StateCreating,
@@ -137,6 +153,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	var cg cgroups.Manager
 	var ch *child
 	var trees map[int]*os.File
+	// saved is the state save running in the background while init
+	// builds the container (waitSaved joins it).
+	var saved chan error
+	waitSaved := func() error {
+		if saved == nil {
+			return nil
+		}
+		err := <-saved
+		saved = nil
+		return err
+	}
 	defer func() {
 		for _, f := range trees {
 			f.Close()
@@ -144,6 +171,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err == nil {
 			return
 		}
+		_ = waitSaved()
 		if ch != nil {
 			ch.kill()
 		}
@@ -156,7 +184,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}()
 
 	t0 := time.Now()
-	phase := func(name string) { nsenter.T(name); r.Log.Debug("create", "phase", name, "elapsed", time.Since(t0)) }
+	phase := func(name string) { r.Log.Debug("create", "phase", name, "elapsed", time.Since(t0)) }
 	res := s.Linux.Resources
 	if r.Rootless {
 		cg, res, err = r.rootlessCgroup(s, o.ID)
@@ -177,12 +205,11 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	phase("state saved")
 	var cgFD *os.File
 	var place func(int) error
+	var enter func() ([]*os.File, error)
 	if cg != nil {
-		if err := cg.Create(); err != nil {
-			return nil, err
-		}
-		st.CgroupCreated = cg.Created()
-		if err := cg.Set(res); err != nil {
+		// The cgroup2 directory now, for clone3 to fork init into; the
+		// rest, and the limits, while the kernel loads init (enter).
+		if err := cg.CreateV2(); err != nil {
 			return nil, err
 		}
 		if cgFD, err = cg.OpenFD(); err != nil {
@@ -192,8 +219,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 			defer cgFD.Close()
 		}
 		place = cg.AddProc
+		enter = func() ([]*os.File, error) {
+			if err := cg.Create(); err != nil {
+				return nil, err
+			}
+			st.CgroupCreated = cg.Created()
+			if err := cg.Set(res); err != nil {
+				return nil, err
+			}
+			return cg.OpenTasks()
+		}
 	}
-	phase("cgroup only")
 	if trees, err = idmappedTrees(s, nsPlan.NewMount, o.ID, r.Rootless); err != nil {
 		return nil, err
 	}
@@ -218,7 +254,7 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		ns: nsPlan, uidMaps: s.Linux.UIDMappings, gidMaps: s.Linux.GIDMappings, idHelper: idHelper,
 		cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserve: preserve, extra: []*os.File{fifo}, verb: "init", log: r.Log,
-		place: place,
+		place: place, enter: enter,
 	}
 	idmapFds := map[int]int{}
 	for idx, f := range trees {
@@ -230,12 +266,17 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.afterSpawn != nil {
+		o.afterSpawn()
+	}
 	defer ch.conn.Close()
 	st.Pid = ch.pid
 	st.InitStart = ch.start
-	if err := r.Store.Save(st); err != nil {
-		return nil, err
-	}
+	// Recorded (for delete --force, should we die) while init starts up,
+	// not before: a copy, as st changes again below.
+	snap := *st
+	saved = make(chan error, 1)
+	go func() { saved <- r.Store.Save(&snap) }()
 
 	cfg := &initmsg.Config{
 		ID: o.ID, Bundle: bundle, Spec: s, NoPivot: o.NoPivot, NoNewKeyring: o.NoNewKeyring,
@@ -248,12 +289,15 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeConfig, Config: cfg}, -1); err != nil {
 		return nil, err
 	}
-	created := &Created{State: st, child: ch}
+	created := &Created{State: st, child: ch, cg: cg}
 	compiled := r.compileAsync(filter)
 	if err := r.driveInit(ch, st, o, created, compiled); err != nil {
 		return nil, err
 	}
 	phase("init ready")
+	if err := waitSaved(); err != nil {
+		return nil, err
+	}
 	st.Status = specs.StateCreated
 	if err := r.Store.Save(st); err != nil {
 		return nil, err
@@ -262,6 +306,9 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		if err := WritePidFile(o.PidFile, ch.pid); err != nil {
 			return nil, fmt.Errorf("write pid file: %w", err)
 		}
+	}
+	if o.keepLock {
+		created.lock = lock
 	}
 	return created, nil
 }

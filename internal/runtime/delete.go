@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/unha/unha/internal/cgroups"
 	"github.com/unha/unha/internal/hooks"
 )
 
@@ -41,7 +43,28 @@ func (r *Runtime) Delete(id string, force bool) error {
 			return err
 		}
 	}
-	return r.destroy(st)
+	return r.destroy(st, nil)
+}
+
+// deleteAfterRun is Delete(id, true) for the container Run created and has
+// reaped: the state and the cgroup it has need not be read back.
+func (r *Runtime) deleteAfterRun(c *Created) error {
+	st := c.State
+	l, err := lockDir(r.Store.dir(st.ID), unix.LOCK_EX)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted meanwhile
+		}
+		return err
+	}
+	defer l.Unlock()
+	r.refresh(st)
+	if st.Status != specs.StateStopped {
+		if err := r.killAll(st); err != nil {
+			return err
+		}
+	}
+	return r.destroy(st, c.cg)
 }
 
 // killAll SIGKILLs init and everything else in the cgroup and waits for
@@ -65,19 +88,26 @@ func (r *Runtime) killAll(st *State) error {
 	return nil
 }
 
-func (r *Runtime) destroy(st *State) error {
+// destroy removes the cgroup (cg, or the one st records) and the state.
+func (r *Runtime) destroy(st *State, cg cgroups.Manager) error {
 	if len(st.CgroupPaths) > 0 {
-		cg, err := r.loadCgroup(st)
-		if err != nil {
-			return err
+		if cg == nil {
+			var err error
+			if cg, err = r.loadCgroup(st); err != nil {
+				return err
+			}
 		}
-		// Without a pid namespace of its own, the container's other
-		// processes outlive its init: they are still in the cgroup.
-		if pids, _ := cg.Pids(); len(pids) > 0 {
-			_ = cg.Signal(unix.SIGKILL)
-		}
-		if err := cg.Destroy(); err != nil {
-			return fmt.Errorf("remove cgroup: %w", err)
+		// Most often nothing is left: init is reaped, and with it, in a
+		// pid namespace of its own, every other process.
+		if !cg.RemoveIfEmpty() {
+			// Without a pid namespace of its own, the container's other
+			// processes outlive its init: they are still in the cgroup.
+			if pids, _ := cg.Pids(); len(pids) > 0 {
+				_ = cg.Signal(unix.SIGKILL)
+			}
+			if err := cg.Destroy(); err != nil {
+				return fmt.Errorf("remove cgroup: %w", err)
+			}
 		}
 	}
 	if err := r.Store.Remove(st.ID); err != nil {

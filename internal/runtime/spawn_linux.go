@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,13 @@ type spawnConfig struct {
 	// place moves the new process into the container's cgroups while the
 	// constructor waits, before the Go runtime starts in it.
 	place func(pid int) error
+	// enter, if set, replaces place: while the constructor waits, it
+	// finishes the container's cgroups (the cgroup2 one, made before the
+	// fork, is entered with CLONE_INTO_CGROUP) and returns their v1
+	// "tasks" files, which the constructor writes "0" to. That spares the
+	// RCU grace period of a pid written to cgroup.procs, and lets the
+	// cgroups be made while the kernel loads init.
+	enter func() ([]*os.File, error)
 }
 
 // extraFd is the fd number that sc.extra[i] has in the child: after the
@@ -106,10 +114,7 @@ func startInit(sc *spawnConfig) (*child, error) {
 		fdOf(f)
 	}
 	env := []string{nsenter.EnvSync + "=" + strconv.Itoa(syncFd)}
-	if os.Getenv("UNHA_TRACE") != "" {
-		env = append(env, "UNHA_TRACE=1")
-	}
-	if sc.place != nil {
+	if sc.place != nil || sc.enter != nil {
 		env = append(env, nsenter.EnvPlace+"=1")
 	}
 	var joins []string
@@ -150,7 +155,8 @@ func startInit(sc *spawnConfig) (*child, error) {
 		ExtraFiles:  files,
 		SysProcAttr: attr,
 	}
-	if err := cmd.Start(); err != nil {
+	start := func() error {
+		err := cmd.Start()
 		if errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EACCES) {
 			if sc.cgroupFD != nil {
 				// clone3 CLONE_INTO_CGROUP is refused for some cgroup2
@@ -160,12 +166,12 @@ func startInit(sc *spawnConfig) (*child, error) {
 				err = cmd.Start()
 			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("start init: %w", err)
-		}
+		return err
+	}
+	if err := start(); err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
 	}
 	childSock.Close()
-	nsenter.T("cmd started")
 	c := &child{cmd: cmd, conn: conn, pid: cmd.Process.Pid}
 	fail := func(err error) (*child, error) {
 		_ = cmd.Process.Kill()
@@ -173,7 +179,24 @@ func startInit(sc *spawnConfig) (*child, error) {
 		return nil, err
 	}
 	logf := initLogger(sc.log)
-	if sc.place != nil {
+	switch {
+	case sc.enter != nil:
+		tasks, err := sc.enter()
+		if err == nil && sc.cgroupFD != nil && !attr.UseCgroupFD {
+			// clone3 refused CLONE_INTO_CGROUP: the classic way, for
+			// cgroup2, at the price of a grace period.
+			err = sc.place(cmd.Process.Pid)
+		}
+		if err == nil {
+			err = sendGo(conn, tasks)
+		}
+		for _, f := range tasks {
+			f.Close()
+		}
+		if err != nil {
+			return fail(err)
+		}
+	case sc.place != nil:
 		// A forked init (pid namespace via the constructor) inherits the
 		// placement of this process.
 		if err := sc.place(cmd.Process.Pid); err != nil {
@@ -182,7 +205,6 @@ func startInit(sc *spawnConfig) (*child, error) {
 		if err := conn.Send(&initmsg.Msg{Type: initmsg.TypeGo}, -1); err != nil {
 			return fail(err)
 		}
-		nsenter.T("placed")
 	}
 	if sc.ns.UsesConstructor() {
 		if sc.ns.Unshare&unix.CLONE_NEWUSER != 0 {
@@ -217,6 +239,25 @@ func startInit(sc *spawnConfig) (*child, error) {
 	}
 	ok = true
 	return c, nil
+}
+
+// sendGo releases the constructor from its placement wait, handing it the
+// cgroup "tasks" files to enter (SCM_RIGHTS; it reads no more than that).
+func sendGo(conn *initmsg.Conn, tasks []*os.File) error {
+	fds := make([]int, len(tasks))
+	for i, f := range tasks {
+		fds[i] = int(f.Fd())
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	for {
+		err := unix.Sendmsg(int(conn.File().Fd()), []byte(`{"type":"go"}`), oob, nil, unix.MSG_NOSIGNAL)
+		if err != unix.EINTR {
+			return os.NewSyscallError("sendmsg", err)
+		}
+	}
 }
 
 // kill ends the child for good (failure paths).
@@ -263,6 +304,6 @@ func initLogger(l *slog.Logger) func(level, text string) {
 		}
 		var lv slog.Level
 		_ = lv.UnmarshalText([]byte(level))
-		l.Log(nil, lv, text, "from", "init")
+		l.Log(context.Background(), lv, text, "from", "init")
 	}
 }

@@ -175,9 +175,16 @@ func (s *Store) Save(st *State) error {
 	return writeFileAtomic(filepath.Join(s.dir(st.ID), stateFile), b, 0o600)
 }
 
-// Remove deletes the container's directory.
+// Remove deletes the container's directory: usually it holds state.json
+// alone, so an unlink and an rmdir; anything else, RemoveAll.
 func (s *Store) Remove(id string) error {
-	return os.RemoveAll(s.dir(id))
+	d := s.dir(id)
+	if err := unix.Unlink(filepath.Join(d, stateFile)); err == nil || err == unix.ENOENT {
+		if err := unix.Rmdir(d); err == nil || err == unix.ENOENT {
+			return nil
+		}
+	}
+	return os.RemoveAll(d)
 }
 
 // List returns the ids under the root.
