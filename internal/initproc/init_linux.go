@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/unha/unha/internal/caps"
-	"github.com/unha/unha/internal/console"
 	"github.com/unha/unha/internal/hooks"
 	"github.com/unha/unha/internal/initmsg"
 	"github.com/unha/unha/internal/nsenter"
@@ -269,34 +266,6 @@ func (is *initState) finish() error {
 	return nil
 }
 
-// waitStart blocks until `start` opens the exec fifo, runs the
-// startContainer hooks, and writes the byte that tells start we are about to
-// execve, or the hook's error for start to report.
-func (is *initState) waitStart() error {
-	fd, err := unix.Openat(is.procFd, strconv.Itoa(is.cfg.FifoFd), unix.O_WRONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	unix.Close(is.procFd)
-	unix.Close(is.cfg.FifoFd)
-	if s := is.spec; s.Hooks != nil && len(s.Hooks.StartContainer) > 0 {
-		state := is.cfg.State
-		state.Status = specs.StateCreated
-		state.Pid = os.Getpid()
-		if err := hooks.Run(context.Background(), s.Hooks.StartContainer, &state); err != nil {
-			msg := "startContainer hook: " + err.Error()
-			if len(msg) > 4000 {
-				msg = msg[:4000]
-			}
-			_, _ = unix.Write(fd, []byte(msg))
-			return err
-		}
-	}
-	// fd is close-on-exec: the writer goes away at execve.
-	_, err = unix.Write(fd, []byte{0})
-	return err
-}
-
 func (is *initState) loadSeccomp(f *seccomp.Program) error {
 	nfd, err := f.Load()
 	if err != nil {
@@ -308,188 +277,6 @@ func (is *initState) loadSeccomp(f *seccomp.Program) error {
 		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// setupConsole allocates the pty from the container's devpts, sends the
-// master to the runtime and makes the slave init's stdio and controlling
-// terminal (and /dev/console, for create).
-func (is *initState) setupConsole(bindConsole bool) error {
-	master, slave, err := console.NewPty("/dev/pts/ptmx")
-	if err != nil {
-		return err
-	}
-	defer master.Close()
-	defer slave.Close()
-	if cs := is.proc.ConsoleSize; cs != nil {
-		if err := console.SetSize(master, cs.Width, cs.Height); err != nil {
-			return err
-		}
-	}
-	if bindConsole {
-		if err := rootfs.BindConsole("/", slave); err != nil {
-			return err
-		}
-	}
-	if err := is.conn.Send(&initmsg.Msg{Type: initmsg.TypePty}, int(master.Fd())); err != nil {
-		return err
-	}
-	if _, err := unix.Setsid(); err != nil {
-		return os.NewSyscallError("setsid", err)
-	}
-	if err := unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0); err != nil {
-		return os.NewSyscallError("ioctl TIOCSCTTY", err)
-	}
-	for i := 0; i < 3; i++ {
-		if err := unix.Dup3(int(slave.Fd()), i, 0); err != nil {
-			return os.NewSyscallError("dup3", err)
-		}
-	}
-	return nil
-}
-
-// setupTimeNS creates (or keeps, when joined by the constructor) the time
-// namespace: unshare puts only future children in it, and execve counts as
-// entering, so offsets written now apply to the container's process.
-func setupTimeNS(s *specs.Spec) error {
-	path, listed := nsPath(s, specs.TimeNamespace)
-	if !listed || path != "" {
-		if len(s.Linux.TimeOffsets) > 0 && path != "" {
-			return errors.New("timeOffsets cannot be set for a joined time namespace")
-		}
-		return nil
-	}
-	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
-		return os.NewSyscallError("unshare time namespace", err)
-	}
-	if len(s.Linux.TimeOffsets) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	for clock, off := range s.Linux.TimeOffsets {
-		switch clock {
-		case "monotonic", "boottime":
-		default:
-			return fmt.Errorf("timeOffsets: unknown clock %q", clock)
-		}
-		fmt.Fprintf(&b, "%s %d %d\n", clock, off.Secs, off.Nanosecs)
-	}
-	if err := os.WriteFile("/proc/self/timens_offsets", []byte(b.String()), 0); err != nil {
-		return fmt.Errorf("write time namespace offsets: %w", err)
-	}
-	return nil
-}
-
-func nsPath(s *specs.Spec, t specs.LinuxNamespaceType) (string, bool) {
-	for _, ns := range s.Linux.Namespaces {
-		if ns.Type == t {
-			return ns.Path, true
-		}
-	}
-	return "", false
-}
-
-func hasMountNS(s *specs.Spec) bool {
-	_, ok := nsPath(s, specs.MountNamespace)
-	return ok
-}
-
-func inUserNS(s *specs.Spec) bool {
-	_, ok := nsPath(s, specs.UserNamespace)
-	return ok
-}
-
-func isProcfs(fd int) bool {
-	var st unix.Statfs_t
-	return unix.Fstatfs(fd, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
-}
-
-// chdirInside changes to the process's cwd and checks that it is inside
-// the container's root: CVE-2024-21626 set cwd to /proc/self/fd/N, an fd of
-// the runtime's that pointed at the host, and getcwd then reports a path
-// outside the root (the kernel prefixes it with "(unreachable)").
-func chdirInside(cwd string) error {
-	if cwd == "" {
-		cwd = "/"
-	}
-	if err := unix.Chdir(cwd); err != nil {
-		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", cwd, err)
-	}
-	wd, err := unix.Getwd()
-	if err != nil || !strings.HasPrefix(wd, "/") {
-		return fmt.Errorf("cwd %q is outside the container's root: %w", cwd, unix.EPERM)
-	}
-	return nil
-}
-
-// closeExecFrom marks every fd >= from close-on-exec, so nothing of the
-// runtime's leaks into the container (CVE-2024-21626 leaked a cgroup fd
-// that let `cwd` reach the host).
-func closeExecFrom(from int) error {
-	if err := unix.CloseRange(uint(from), ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
-		return nil
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err == nil && fd >= from {
-			unix.CloseOnExec(fd)
-		}
-	}
-	return nil
-}
-
-// lookPath resolves args[0] in the container as execve will, with the
-// process's own PATH, and gives runc's error text, which Docker and podman
-// map to exit codes 126 and 127.
-func lookPath(p *specs.Process) (string, error) {
-	name := p.Args[0]
-	if strings.Contains(name, "/") {
-		if err := checkExecutable(name); err != nil {
-			return "", fmt.Errorf("exec: %q: %w", name, err)
-		}
-		return name, nil
-	}
-	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range p.Env {
-		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			path = v
-		}
-	}
-	var permErr error
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		c := filepath.Join(dir, name)
-		err := checkExecutable(c)
-		if err == nil {
-			return c, nil
-		}
-		if errors.Is(err, unix.EACCES) && permErr == nil {
-			permErr = err
-		}
-	}
-	if permErr != nil {
-		return "", fmt.Errorf("exec: %q: %w", name, permErr)
-	}
-	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
-}
-
-func checkExecutable(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return unix.EACCES
-	}
-	if err := unix.Faccessat(unix.AT_FDCWD, path, unix.X_OK, unix.AT_EACCESS); err != nil {
-		return err
 	}
 	return nil
 }

@@ -90,28 +90,40 @@ func (a *applier) bind(op MountOp) error {
 		return err
 	}
 	defer src.Close()
-	dir, err := isDirFile(src)
+	target, err := a.bindTarget(op, src)
 	if err != nil {
 		return err
+	}
+	defer target.Close()
+	return a.bindOnto(op, src, target)
+}
+
+// bindTarget opens (creating it if missing) the destination of a bind of
+// src: a directory or a file to match the source, a real directory where
+// the destination must be one, and checked against /proc's rules.
+func (a *applier) bindTarget(op MountOp, src *os.File) (*os.File, error) {
+	dir, err := isDirFile(src)
+	if err != nil {
+		return nil, err
 	}
 	var target *os.File
 	var cpath string
 	if needsRealDir(op) {
 		if !dir {
-			return fmt.Errorf("%s must be a directory to be mounted on %s", op.Source, op.Destination)
+			return nil, fmt.Errorf("%s must be a directory to be mounted on %s", op.Source, op.Destination)
 		}
 		target, cpath, _, err = a.openRealDir(op.Destination, "a bind mount")
 	} else {
 		target, cpath, _, err = a.openDest(op.Destination, dir)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer target.Close()
 	if err := a.checkProc(op, cpath, src); err != nil {
-		return err
+		target.Close()
+		return nil, err
 	}
-	return a.bindOnto(op, src, target)
+	return target, nil
 }
 
 // bindOnto clones src, sets the flags on the still-detached clone (so it

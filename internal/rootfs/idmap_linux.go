@@ -68,27 +68,11 @@ func (a *applier) bindIDMapped(op MountOp) error {
 	if tree == nil {
 		return fmt.Errorf("the runtime sent no idmapped tree for mount %d", op.Index)
 	}
-	dir, err := isDirFile(tree)
-	if err != nil {
-		return err
-	}
-	var target *os.File
-	var cpath string
-	if needsRealDir(op) {
-		if !dir {
-			return fmt.Errorf("%s must be a directory to be mounted on %s", op.Source, op.Destination)
-		}
-		target, cpath, _, err = a.openRealDir(op.Destination, "a bind mount")
-	} else {
-		target, cpath, _, err = a.openDest(op.Destination, dir)
-	}
+	target, err := a.bindTarget(op, tree)
 	if err != nil {
 		return err
 	}
 	defer target.Close()
-	if err := a.checkProc(op, cpath, tree); err != nil {
-		return err
-	}
 	// Flags and idmapping are set already; what is left is attaching it
 	// and its propagation.
 	return a.attach(op, tree, target)
