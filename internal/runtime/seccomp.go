@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -85,7 +86,9 @@ func (r *Runtime) compileCached(f *seccomp.Filter) (*seccomp.Program, error) {
 	}
 	if b, err := json.Marshal(p); err == nil {
 		// A failed cache write costs the next create a compile, no more.
-		_ = writeFileAtomic(path, b, 0o600)
+		if writeFileAtomic(path, b, 0o600) == nil {
+			pruneCache(dir, maxCachedFilters)
+		}
 	}
 	return p, nil
 }
@@ -135,4 +138,30 @@ func cacheDirIn(base string) string {
 		}
 	}
 	return dir
+}
+
+// maxCachedFilters bounds the cache: a host sees a handful of profiles, a
+// test suite hundreds; each entry is a few KiB.
+const maxCachedFilters = 128
+
+// pruneCache removes the least recently written entries beyond keep.
+func pruneCache(dir string, keep int) {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) <= keep {
+		return
+	}
+	type entry struct {
+		name string
+		mod  int64
+	}
+	var all []entry
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			all = append(all, entry{e.Name(), fi.ModTime().UnixNano()})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].mod < all[j].mod })
+	for _, e := range all[:max(0, len(all)-keep)] {
+		os.Remove(filepath.Join(dir, e.name))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -46,5 +47,24 @@ func TestCacheDirRefusesOthersWrites(t *testing.T) {
 	}
 	if d := cacheDirIn(base); d != "" {
 		t.Errorf("cache dir %q used although world-writable", d)
+	}
+}
+
+func TestPruneCache(t *testing.T) {
+	dir := t.TempDir()
+	for i := 0; i < 5; i++ {
+		p := filepath.Join(dir, string(rune('a'+i))+".json")
+		if err := os.WriteFile(p, []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ts := time.Unix(int64(1000+i), 0)
+		if err := os.Chtimes(p, ts, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pruneCache(dir, 3)
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 3 || ents[0].Name() != "c.json" {
+		t.Errorf("left %v, want the three newest (c, d, e)", ents)
 	}
 }
