@@ -108,6 +108,22 @@ if [ "$name" != runc ] && [ -f "$here/runc-results.txt" ]; then
 	reference=(-reference "$here/runc-results.txt")
 fi
 mkdir -p "$out"
+# The suite's hugetlb tests make the runtime enable hugetlb in the cgroup2
+# root's subtree_control (runc does the same): a cgroup we did not create.
+# Put every root's subtree_control back as it was after the run.
+declare -A subtree=()
+for f in /sys/fs/cgroup/cgroup.subtree_control /sys/fs/cgroup/unified/cgroup.subtree_control; do
+	[ -w "$f" ] && subtree[$f]=$(cat "$f")
+done
+restore_subtree() {
+	local f c
+	for f in "${!subtree[@]}"; do
+		for c in $(cat "$f"); do
+			case " ${subtree[$f]} " in *" $c "*) ;; *) echo "-$c" >"$f" 2>/dev/null || true ;; esac
+		done
+	done
+}
+trap restore_subtree EXIT
 rc=0
 unshare --mount --ipc --uts --propagation private -- "$work/driver" \
 	-runtime "$runtime" -suite "$work/suite" -work "$work/scratch" -out "$out" \
