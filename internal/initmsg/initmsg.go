@@ -57,7 +57,6 @@ type Config struct {
 	NewUserNS    bool              `json:"newUserNS,omitempty"`   // init runs in a user namespace of its own
 	CgroupPaths  map[string]string `json:"cgroupPaths,omitempty"` // for type "cgroup" mounts on v1
 	FifoFd       int               `json:"fifoFd,omitempty"`      // O_PATH fd of the exec fifo (create)
-	TimeNSFd     int               `json:"timeNSFd,omitempty"`    // fd of a time namespace to enter at execve
 	IDMapFds     map[int]int       `json:"idmapFds,omitempty"`    // spec.mounts index -> fd of its idmapped tree
 	State        specs.State       `json:"state"`                 // for createContainer/startContainer hooks
 	LogLevel     string            `json:"logLevel,omitempty"`
