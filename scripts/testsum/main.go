@@ -94,6 +94,11 @@ func (s *summary) handle(e event, w io.Writer) {
 			s.passed++
 		case "skip":
 			s.skipped++
+			// A skip in CI hides a test that never ran: name it and say why.
+			fmt.Fprintf(w, "--- SKIP: %s %s\n", e.Package, e.Test)
+			if b := s.output[k]; b != nil {
+				fmt.Fprint(w, indent(skipReason(b.String())))
+			}
 		case "fail":
 			s.failed++
 			s.pkgFailedTests[e.Package]++
@@ -136,6 +141,20 @@ func (s *summary) handle(e event, w io.Writer) {
 		fmt.Fprintf(w, "FAIL\t%s\t%.3fs\n", e.Package, e.Elapsed)
 	}
 	delete(s.output, k)
+}
+
+// skipReason keeps the lines of a skipped test's output that are its own
+// (the t.Skip message), not go test's "=== RUN" and "--- SKIP" framing.
+func skipReason(out string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(out, "\n") {
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- SKIP") {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 func indent(s string) string {

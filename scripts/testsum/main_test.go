@@ -13,6 +13,9 @@ const stream = `{"Action":"start","Package":"a"}
 {"Action":"output","Package":"a","Test":"TestBad","Output":"    x_test.go:9: want 1, got 2\n"}
 {"Action":"fail","Package":"a","Test":"TestBad","Elapsed":0.02}
 {"Action":"run","Package":"a","Test":"TestBad/sub"}
+{"Action":"output","Package":"a","Test":"TestBad/sub","Output":"=== RUN   TestBad/sub\n"}
+{"Action":"output","Package":"a","Test":"TestBad/sub","Output":"    x_test.go:12: no widget here\n"}
+{"Action":"output","Package":"a","Test":"TestBad/sub","Output":"--- SKIP: TestBad/sub (0.00s)\n"}
 {"Action":"skip","Package":"a","Test":"TestBad/sub","Elapsed":0}
 {"Action":"fail","Package":"a","Elapsed":0.5}
 {"ImportPath":"b [b.test]","Action":"build-output","Output":"b/x.go:3:1: syntax error\n"}
@@ -41,6 +44,7 @@ func TestSummary(t *testing.T) {
 	for _, want := range []string{
 		"--- FAIL: a TestBad (0.02s)\n        x_test.go:9: want 1, got 2\n",
 		"FAIL\ta\t0.500s\n",
+		"--- SKIP: a TestBad/sub\n        x_test.go:12: no widget here\n",
 		"    b/x.go:3:1: syntax error\n",
 		"FAIL\tb\t0.000s\n",
 		"?   \tc\t[no test files]\n",

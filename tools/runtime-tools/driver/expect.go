@@ -14,8 +14,10 @@ import (
 //
 // kind is "ours" (a bug of unha-runtime), "suite" (a bug of runtime-tools),
 // "vm" (this machine cannot run the test: cgroup layout, missing kernel
-// feature) or "runtime" (a bug or deliberate behaviour of another runtime,
-// such as runc, recorded so its baseline run is clean). The optional
+// feature), "runtime" (a bug or deliberate behaviour of another runtime,
+// such as runc, recorded so its baseline run is clean) or "race" (the test
+// races two things the spec leaves unordered, so it passes or fails by
+// luck: never reported stale). The optional
 // "[<runtime>]" prefix restricts a line to the runtime binary of that base
 // name. A name ending in "*" matches every test whose name has that prefix.
 type Expectation struct {
@@ -26,7 +28,7 @@ type Expectation struct {
 	Line    int
 }
 
-var kinds = map[string]bool{"ours": true, "suite": true, "vm": true, "runtime": true}
+var kinds = map[string]bool{"ours": true, "suite": true, "vm": true, "runtime": true, "race": true}
 
 // ParseExpectations reads an expectations file. Blank lines and lines starting
 // with '#' are comments.
@@ -55,7 +57,7 @@ func ParseExpectations(r io.Reader) ([]Expectation, error) {
 		kind, reason, ok := strings.Cut(why, ":")
 		kind = strings.TrimSpace(kind)
 		if !ok || !kinds[kind] || strings.TrimSpace(reason) == "" {
-			return nil, fmt.Errorf("line %d: reason must be \"ours: …\", \"suite: …\" or \"vm: …\", got %q", n, why)
+			return nil, fmt.Errorf("line %d: reason must be \"ours: …\", \"suite: …\", \"vm: …\", \"runtime: …\" or \"race: …\", got %q", n, why)
 		}
 		if kind == "runtime" && rt == "" {
 			return nil, fmt.Errorf("line %d: kind \"runtime\" needs a [<runtime>] prefix", n)
@@ -129,7 +131,7 @@ func Judge(runtime string, results []Result, all []Expectation) Verdict {
 			// Not run this time (-run): says nothing about the line.
 		case !matchedAny[i]:
 			v.Fixed = append(v.Fixed, fmt.Sprintf("%s (line %d matches no test)", e.Name, e.Line))
-		case !matchedFail[i]:
+		case !matchedFail[i] && e.Kind != "race":
 			v.Fixed = append(v.Fixed, fmt.Sprintf("%s (line %d: now passes)", e.Name, e.Line))
 		}
 	}

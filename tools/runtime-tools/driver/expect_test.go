@@ -48,6 +48,7 @@ func TestJudge(t *testing.T) {
 		{Name: "a: renamed", Kind: "ours", Line: 4},
 		{Runtime: "runc", Name: "a: runc only", Kind: "runtime", Line: 5},
 		{Name: "b: not run", Kind: "ours", Line: 6},
+		{Name: "a: racy", Kind: "race", Line: 7},
 	}
 	results := []Result{
 		{Name: "a: known", Status: Fail},
@@ -58,9 +59,10 @@ func TestJudge(t *testing.T) {
 		{Name: "a: new", Status: Fail},
 		{Name: "a: skipped", Status: Skip},
 		{Name: "a: todo", Status: Todo},
+		{Name: "a: racy", Status: Pass}, // a race that went well is not stale
 	}
 	v := Judge("unha-runtime", results, exp)
-	if v.Passed != 1 || v.Failed != 5 || v.Skipped != 1 || v.Todo != 1 {
+	if v.Passed != 2 || v.Failed != 5 || v.Skipped != 1 || v.Todo != 1 {
 		t.Errorf("counts: %+v", v)
 	}
 	names := func(rs []Result) []string {
