@@ -1,7 +1,10 @@
 package process
 
 import (
-	"os"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -11,7 +14,8 @@ import (
 // --- user ---
 
 type userResult struct {
-	Threads []map[string]string
+	Self  map[string]string
+	Execd map[string]string // the Uid, Gid and Groups of a program this thread execs
 }
 
 func childUser(arg string) (any, error) {
@@ -19,23 +23,28 @@ func childUser(arg string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The credentials are the calling thread's: stay on it, as init does.
+	runtime.LockOSThread()
 	if err := SetUser(u); err != nil {
 		return nil, err
 	}
-	// Every thread must carry the new credentials, not only this one.
-	ents, err := os.ReadDir("/proc/self/task")
+	f, err := statusFields("/proc/thread-self/status", "Uid", "Gid", "Groups", "Umask")
 	if err != nil {
 		return nil, err
 	}
-	var res userResult
-	for _, e := range ents {
-		f, err := statusFields("/proc/self/task/"+e.Name()+"/status", "Uid", "Gid", "Groups", "Umask")
-		if err != nil {
-			return nil, err
-		}
-		res.Threads = append(res.Threads, f)
+	// What execve hands on is what matters: a program started from this
+	// thread (fork copies the calling thread) must see the same ids.
+	out, err := exec.Command("/bin/sh", "-c", "grep -E '^(Uid|Gid|Groups):' /proc/self/status").Output()
+	if err != nil {
+		return nil, fmt.Errorf("exec after SetUser: %w", err)
 	}
-	return res, nil
+	execd := map[string]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			execd[k] = strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return userResult{Self: f, Execd: execd}, nil
 }
 
 func TestSetUser(t *testing.T) {
@@ -57,14 +66,14 @@ func TestSetUser(t *testing.T) {
 			if msg := child(t, "user", tt.u, nil, &res); msg != "" {
 				t.Fatal(msg)
 			}
-			if len(res.Threads) < 2 {
-				t.Errorf("only %d threads: the all-threads check is vacuous", len(res.Threads))
+			for k, v := range tt.want {
+				if res.Self[k] != v {
+					t.Errorf("%s = %q, want %q", k, res.Self[k], v)
+				}
 			}
-			for i, th := range res.Threads {
-				for k, v := range tt.want {
-					if th[k] != v {
-						t.Errorf("thread %d: %s = %q, want %q", i, k, th[k], v)
-					}
+			for _, k := range []string{"Uid", "Gid", "Groups"} {
+				if res.Execd[k] != tt.want[k] {
+					t.Errorf("exec'd program: %s = %q, want %q", k, res.Execd[k], tt.want[k])
 				}
 			}
 		})
@@ -86,7 +95,7 @@ func TestSetUserSetgroupsDenied(t *testing.T) {
 	if msg := child(t, "user", specs.User{UID: 0, GID: 0}, userns(), &res); msg != "" {
 		t.Fatalf("empty additionalGids must be skipped: %s", msg)
 	}
-	if len(res.Threads) == 0 || res.Threads[0]["Uid"] != "0 0 0 0" {
+	if res.Self["Uid"] != "0 0 0 0" {
 		t.Errorf("result %+v", res)
 	}
 	msg := child(t, "user", specs.User{UID: 0, GID: 0, AdditionalGids: []uint32{0}}, userns(), nil)

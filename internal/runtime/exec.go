@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -32,7 +31,9 @@ type ExecOpts struct {
 // the container has (the user and mount namespaces joined before Go starts,
 // by the nsenter constructor), cloned into its cgroup, with the process's
 // user, capabilities, rlimits, no_new_privs and the container's seccomp
-// profile. In the foreground it returns the process's exit status.
+// profile. In the foreground it returns the process's exit status, and the
+// signal relay stays installed when it returns (see signalRelay): the
+// caller is the CLI, which exits right after.
 func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	p := o.Process
 	if p == nil || len(p.Args) == 0 {
@@ -49,6 +50,11 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	}
 	if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
 		o.Process = withCallerSize(p)
+	}
+	// In the foreground, the relay installs itself while the state loads.
+	var relay *signalRelay
+	if !o.Detach {
+		relay = newSignalRelay()
 	}
 	st, l, err := r.Store.Open(o.ID, false)
 	if err != nil {
@@ -70,12 +76,10 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 			return -1, os.NewSyscallError("prctl PR_SET_CHILD_SUBREAPER", err)
 		}
 	}
-	sigs := make(chan os.Signal, 64)
-	if !o.Detach {
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
+	if relay != nil {
+		relay.waitFatal()
 	}
-	pid, pty, err := r.spawnExec(st, o)
+	pid, pty, err := r.spawnExec(st, o, relay)
 	l.Unlock()
 	if err != nil {
 		return -1, err
@@ -97,7 +101,8 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	} else {
 		close(done)
 	}
-	status := r.waitInit(pid, sigs)
+	relay.waitAll()
+	status := r.waitInit(pid, relay.sigs)
 	if pty != nil {
 		<-done
 		pty.Close()
@@ -118,7 +123,19 @@ func execPlan(st *State) (*namespaces.Plan, error) {
 	return namespaces.New(nss)
 }
 
-func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err error) {
+// execSpec is the part of the container's config the exec helper reads
+// besides the process: the helper decodes what it is sent, and
+// encoding/json's first decode of each type costs (reflection, ~1 ms for a
+// whole config), so it gets no mounts, hooks or resources it would ignore.
+func execSpec(s *specs.Spec) *specs.Spec {
+	out := &specs.Spec{Version: s.Version}
+	if s.Linux != nil {
+		out.Linux = &specs.Linux{Personality: s.Linux.Personality}
+	}
+	return out
+}
+
+func (r *Runtime) spawnExec(st *State, o ExecOpts, relay *signalRelay) (pid int, pty *os.File, err error) {
 	plan, err := execPlan(st)
 	if err != nil {
 		return 0, nil, err
@@ -137,6 +154,7 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 	}
 	var cgFD *os.File
 	var place func(int) error
+	var enter func() ([]*os.File, error)
 	// A rootless container may have no cgroup to join (none delegated).
 	if cg, err := r.loadCgroup(st); err == nil {
 		if cgFD, err = cg.OpenFD(); err != nil {
@@ -145,17 +163,26 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 		if cgFD != nil {
 			defer cgFD.Close()
 		}
+		// As for init: clone3 puts the helper into the cgroup2 dir, and it
+		// moves itself into the v1 ones (tasks, "0") before its first
+		// thread; writing its pid to cgroup.procs from here would wait
+		// for an RCU grace period (see cgroups.OpenTasks).
 		place = cg.AddProc
+		enter = cg.OpenTasks
 	} else if !errors.Is(err, errNoCgroup) {
 		return 0, nil, err
 	}
 	sc := &spawnConfig{
 		ns: plan, cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
-		preserve: o.PreserveFds, verb: "init", log: r.Log, place: place,
+		preserve: o.PreserveFds, verb: "init", log: r.Log, place: place, enter: enter,
 	}
 	ch, err := startInit(sc)
 	if err != nil {
 		return 0, nil, err
+	}
+	if relay != nil {
+		// The rest of the relay while the helper starts.
+		relay.spawned()
 	}
 	defer ch.conn.Close()
 	defer func() {
@@ -168,7 +195,7 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts) (pid int, pty *os.File, err e
 		}
 	}()
 	cfg := &initmsg.Config{
-		Exec: true, ID: st.ID, Bundle: st.Bundle, Spec: st.Config, Process: o.Process,
+		Exec: true, ID: st.ID, Bundle: st.Bundle, Spec: execSpec(st.Config), Process: o.Process,
 		Console: o.Process.Terminal, PreserveFds: o.PreserveFds, State: st.State, LogLevel: r.LogLevel,
 	}
 	c := <-compiled
