@@ -5,9 +5,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/unha/unha/tests/harness"
 )
@@ -110,6 +112,51 @@ func TestRlimits(t *testing.T) {
 			t.Errorf("%s is %d/%d, want %d/%d", l.Type, got.Soft, got.Hard, l.Soft, l.Hard)
 		}
 	}
+}
+
+// TestRlimitAddressSpace: RLIMIT_AS and RLIMIT_DATA far below what a Go init has already
+// reserved (hundreds of MiB of address space) reach the container's process; set any
+// earlier than execve, init itself dies at its next allocation that needs a mapping.
+func TestRlimitAddressSpace(t *testing.T) {
+	e := newEnv(t)
+	b := e.NewBundle("/bin/sh", "-c", "ulimit -Sv; ulimit -Hv; ulimit -Sd; ulimit -Hd")
+	b.Spec.Process.Rlimits = []specs.POSIXRlimit{
+		{Type: "RLIMIT_AS", Soft: 48 << 20, Hard: 64 << 20},
+		{Type: "RLIMIT_DATA", Soft: 32 << 20, Hard: 32 << 20},
+	}
+	_, r := e.RunContainer(b)
+	if !r.OK() {
+		t.Fatal(r)
+	}
+	// busybox's ulimit speaks KiB.
+	wantLines(t, harness.Lines(r.Stdout), "49152", "65536", "32768", "32768")
+}
+
+// TestRlimitNofileInherited: without RLIMIT_NOFILE in the config the container keeps the
+// caller's soft limit, not the one the Go runtime raises for itself at start-up (init
+// execs with a raw execve, so it must put the start-up value back as syscall.Exec would).
+func TestRlimitNofileInherited(t *testing.T) {
+	e := newEnv(t)
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Max < 1000 {
+		t.Skipf("hard RLIMIT_NOFILE %d too low", old.Max)
+	}
+	// The runtime is our child: it starts with our limit (syscall.Setrlimit also tells
+	// os/exec not to put back the one this test binary started with).
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 777, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: old.Cur, Max: old.Max}) })
+	b := e.NewBundle("/bin/sh", "-c", "ulimit -Sn; ulimit -Hn")
+	b.Spec.Process.Rlimits = nil // the default config sets RLIMIT_NOFILE 1024
+	_, r := e.RunContainer(b)
+	if !r.OK() {
+		t.Fatal(r)
+	}
+	wantLines(t, harness.Lines(r.Stdout), "777", strconv.FormatUint(old.Max, 10))
 }
 
 func TestNoNewPrivileges(t *testing.T) {

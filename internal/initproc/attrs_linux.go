@@ -13,15 +13,16 @@ import (
 )
 
 // applyAttrs sets the process attributes that need privilege (raising
-// rlimits, real-time scheduling and I/O classes), so it runs before the
-// capabilities are dropped. Each is inherited across execve.
+// hard rlimits, real-time scheduling and I/O classes), so it runs before
+// the capabilities are dropped. Each is inherited across execve.
 func applyAttrs(p *specs.Process, l *specs.Linux) error {
 	if len(p.Rlimits) > 0 {
 		limits, err := process.ParseRlimits(p.Rlimits)
 		if err != nil {
 			return err
 		}
-		if err := process.SetRlimits(0, limits); err != nil {
+		// Only the privileged half now; execve sets the exact values.
+		if err := process.RaiseHardRlimits(limits); err != nil {
 			return err
 		}
 	}

@@ -231,6 +231,10 @@ func (is *initState) finish() error {
 	if err != nil {
 		return err
 	}
+	ex, err := prepareExec(argv0, p, env)
+	if err != nil {
+		return err
+	}
 	if p.NoNewPrivileges {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return os.NewSyscallError("prctl no_new_privs", err)
@@ -260,7 +264,7 @@ func (is *initState) finish() error {
 	if err := finalAffinity(p); err != nil {
 		return err
 	}
-	err = unix.Exec(argv0, p.Args, env)
+	err = ex.run()
 	fmt.Fprintf(os.Stderr, "unha-runtime: exec %s: %v\n", argv0, err)
 	os.Exit(127)
 	return nil

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -109,8 +110,16 @@ static void enter_cgroups(void)
 	}
 }
 
+// The RLIMIT_NOFILE this process started with, before the Go runtime
+// raises its own soft limit (syscall package init); init puts it back
+// before execve when the config sets no RLIMIT_NOFILE, as syscall.Exec
+// would (see nsenter.StartNofile).
+struct rlimit unha_start_nofile;
+int unha_start_nofile_ok;
+
 void unha_nsenter(void)
 {
+	unha_start_nofile_ok = getrlimit(RLIMIT_NOFILE, &unha_start_nofile) == 0;
 	const char *sfd = getenv("_UNHA_SYNCFD");
 	syncfd = sfd ? (int)strtol(sfd, NULL, 10) : -1;
 	if (getenv("_UNHA_PLACE") != NULL) {

@@ -20,9 +20,20 @@
 package nsenter
 
 // #cgo CFLAGS: -Wall -Werror -std=gnu11
+// #include <sys/resource.h>
 // extern void unha_nsenter(void);
+// extern struct rlimit unha_start_nofile;
+// extern int unha_start_nofile_ok;
 // void __attribute__((constructor)) unha_nsenter_init(void) { unha_nsenter(); }
 import "C"
+
+// StartNofile returns the RLIMIT_NOFILE the process had when it was
+// executed, before the Go runtime raised its soft limit to the hard one
+// (the syscall package does at init; syscall.Exec puts it back for the
+// program it executes, and so must anyone who calls execve(2) directly).
+func StartNofile() (soft, hard uint64, ok bool) {
+	return uint64(C.unha_start_nofile.rlim_cur), uint64(C.unha_start_nofile.rlim_max), C.unha_start_nofile_ok != 0
+}
 
 // Env names the constructor reads. Keep in sync with nsenter.c.
 const (

@@ -6,20 +6,49 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// SetRlimits sets each limit on process pid (0: the caller) with prlimit(2).
+// SetRlimits sets each limit on process pid (0: the caller) with the raw
+// prlimit64(2), and allocates nothing unless it fails: init calls it right
+// before execve, when an RLIMIT_AS or RLIMIT_DATA may leave the Go runtime no
+// room to map more memory.
 //
-// x/sys/unix.Prlimit goes through the syscall package, which then stops
-// restoring Go's saved RLIMIT_NOFILE soft limit in exec'ed children; a raw
-// setrlimit would have been silently undone by syscall.Exec.
+// Being raw, it does not tell the syscall package, so syscall.Exec would
+// put back the RLIMIT_NOFILE soft limit Go saved at start-up: a caller that
+// execs with syscall.Exec must not rely on it for RLIMIT_NOFILE (init execs
+// with its own raw execve, see initproc).
 func SetRlimits(pid int, limits []Rlimit) error {
+	for i := range limits {
+		lim := unix.Rlimit{Cur: limits[i].Soft, Max: limits[i].Hard}
+		if _, _, e := unix.RawSyscall6(unix.SYS_PRLIMIT64, uintptr(pid), uintptr(limits[i].Resource),
+			uintptr(unsafe.Pointer(&lim)), 0, 0, 0); e != 0 {
+			return rlimitError(pid, limits[i], e)
+		}
+	}
+	return nil
+}
+
+// RaiseHardRlimits raises the hard limit of each of limits the caller's
+// current one is below, and nothing else: the privileged half of setting
+// them (raising a hard limit needs CAP_SYS_RESOURCE), done while init still
+// has its capabilities. The exact values are set at the very end, right
+// before execve (SetRlimits, which then needs no privilege): a Go process
+// reserves more address space as it goes, and an RLIMIT_AS or RLIMIT_DATA
+// set early would make the runtime itself fail ("out of memory").
+func RaiseHardRlimits(limits []Rlimit) error {
 	for _, r := range limits {
-		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
-		if err := unix.Prlimit(pid, r.Resource, &lim, nil); err != nil {
-			return rlimitError(pid, r, err)
+		var cur unix.Rlimit
+		if err := unix.Prlimit(0, r.Resource, nil, &cur); err != nil {
+			return rlimitError(0, r, err)
+		}
+		if r.Hard <= cur.Max {
+			continue
+		}
+		if err := unix.Prlimit(0, r.Resource, &unix.Rlimit{Cur: cur.Cur, Max: r.Hard}, nil); err != nil {
+			return rlimitError(0, r, err)
 		}
 	}
 	return nil

@@ -136,3 +136,21 @@ func TestRlimitRaiseError(t *testing.T) {
 		t.Errorf("nr_open error %q", msgs[2])
 	}
 }
+
+// TestSetRlimitsAllocatesNothing: init sets the rlimits right before execve, when an
+// RLIMIT_AS below the Go runtime's reservations makes any allocation that needs a new
+// mapping fatal; setting them must not allocate.
+func TestSetRlimitsAllocatesNothing(t *testing.T) {
+	var cur unix.Rlimit
+	if err := unix.Prlimit(0, unix.RLIMIT_CORE, nil, &cur); err != nil {
+		t.Fatal(err)
+	}
+	same := []Rlimit{{Type: "RLIMIT_CORE", Resource: unix.RLIMIT_CORE, Soft: cur.Cur, Hard: cur.Max}}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := SetRlimits(0, same); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("SetRlimits allocates %v times per call", n)
+	}
+}
