@@ -103,7 +103,7 @@ func stateCmd(g *globals) *cobra.Command {
 		Short: "output the state of a container",
 		Args:  exactArgs(1, "container id"),
 		RunE: func(_ *cobra.Command, args []string) error {
-			st, err := g.runtime().Get(args[0])
+			st, err := g.runtime().Status(args[0])
 			if err != nil {
 				return err
 			}

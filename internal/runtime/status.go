@@ -54,7 +54,20 @@ func (r *Runtime) Get(id string) (*State, error) {
 	return st, nil
 }
 
-// List returns the state of every container under the root.
+// Status is Get without the container's config (State.Config is nil): what
+// `state` and `list` print needs none of it.
+func (r *Runtime) Status(id string) (*State, error) {
+	st, l, err := r.Store.OpenNoConfig(id)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	r.refresh(st)
+	return st, nil
+}
+
+// List returns the state of every container under the root, without
+// their configs (see Status).
 func (r *Runtime) List() ([]*State, error) {
 	ids, err := r.Store.List()
 	if err != nil {
@@ -62,7 +75,7 @@ func (r *Runtime) List() ([]*State, error) {
 	}
 	var out []*State
 	for _, id := range ids {
-		st, err := r.Get(id)
+		st, err := r.Status(id)
 		if err != nil {
 			continue
 		}

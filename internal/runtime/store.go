@@ -124,6 +124,19 @@ func (s *Store) Reserve(id string) (*Lock, error) {
 // Open locks an existing container's directory (exclusive or shared) and
 // reads its state.
 func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
+	return s.open(id, exclusive, true)
+}
+
+// OpenNoConfig is Open for a shared lock, leaving State.Config nil: for
+// the verbs that only report (state, list), since encoding/json's first
+// decode of a whole specs.Spec in a process costs ~0.8 ms here (reflection
+// over each of its types), most of what `state` does otherwise; the header
+// alone takes ~0.2 ms.
+func (s *Store) OpenNoConfig(id string) (*State, *Lock, error) {
+	return s.open(id, false, false)
+}
+
+func (s *Store) open(id string, exclusive, config bool) (*State, *Lock, error) {
 	if err := spec.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
@@ -138,7 +151,7 @@ func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
 		}
 		return nil, nil, err
 	}
-	st, err := s.read(id)
+	st, err := s.read(id, config)
 	if err != nil {
 		l.Unlock()
 		return nil, nil, err
@@ -146,7 +159,7 @@ func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
 	return st, l, nil
 }
 
-func (s *Store) read(id string) (*State, error) {
+func (s *Store) read(id string, config bool) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir(id), stateFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -157,7 +170,16 @@ func (s *Store) read(id string) (*State, error) {
 		return nil, err
 	}
 	var st State
-	if err := json.Unmarshal(b, &st); err != nil {
+	var into any = &st
+	if !config {
+		// The shallower "config" field wins (encoding/json's rule for
+		// embedded structs): the config is scanned, not decoded.
+		into = &struct {
+			*State
+			Config struct{} `json:"config"`
+		}{State: &st}
+	}
+	if err := json.Unmarshal(b, into); err != nil {
 		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
 	}
 	return &st, nil

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -97,5 +99,53 @@ func TestParseSignal(t *testing.T) {
 		if _, err := ParseSignal(bad); err == nil {
 			t.Errorf("ParseSignal(%q) accepted", bad)
 		}
+	}
+}
+
+// TestOpenNoConfig: the header comes back whole, the config not at all, and a corrupt
+// state is still an error.
+func TestOpenNoConfig(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	l, err := s.Reserve("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &State{
+		State:       specs.State{ID: "c1", Status: specs.StateRunning, Pid: 42, Bundle: "/b", Annotations: map[string]string{"a": "b"}},
+		Rootfs:      "/b/rootfs",
+		InitStart:   7,
+		CgroupPaths: map[string]string{"pids": "/sys/fs/cgroup/pids/c1"},
+		Config:      &specs.Spec{Version: specs.Version, Hostname: "h", Process: &specs.Process{Args: []string{"sh"}}},
+	}
+	if err := s.Save(st); err != nil {
+		t.Fatal(err)
+	}
+	l.Unlock()
+	got, l2, err := s.OpenNoConfig("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Unlock()
+	if got.Config != nil {
+		t.Errorf("config decoded: %+v", got.Config)
+	}
+	want := *st
+	want.Config = nil
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("header\n got %+v\nwant %+v", *got, want)
+	}
+	full, l3, err := s.Open("c1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l3.Unlock()
+	if full.Config == nil || full.Config.Hostname != "h" {
+		t.Errorf("Open lost the config: %+v", full.Config)
+	}
+	if err := os.WriteFile(filepath.Join(s.Root, "c1", stateFile), []byte(`{"id": "c1", "config": {`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.OpenNoConfig("c1"); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("corrupt state: %v", err)
 	}
 }
