@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 unha=${UNHA_RUNTIME:-}
 if [ -z "$unha" ]; then
-	go build -o bin/ ./cmd/unha-runtime
+	make -s build # the binary make ships (static), not a plain go build
 	unha=$PWD/bin/unha-runtime
 fi
 go build -o bin/bench ./bench

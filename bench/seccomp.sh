@@ -8,7 +8,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-go build -o bin/ ./cmd/unha-runtime
+make -s build # the binary make ships (static), not a plain go build
 go build -o bin/bench-seccomp ./bench/seccomp
 args=(-runtime "unha-runtime=$PWD/bin/unha-runtime")
 if p=$(command -v runc); then

@@ -6,7 +6,8 @@
 # It runs every step even when one fails, exits non-zero if any failed, and
 # ends with go test's summary line "N passed, N failed, N skipped".
 #
-# Environment: GOTEST_PKGS (default ./...), GOTEST_FLAGS (extra go test
+# Environment: UNHA_TEST_RUNTIME (the runtime under test, default the
+# ./bin/unha-runtime `make build` makes), GOTEST_PKGS (default ./...), GOTEST_FLAGS (extra go test
 # flags, e.g. -run X), GOTEST_P
 # (packages tested in parallel, default 1: root tests of different packages
 # share /run, cgroups and mounts), GOTEST_TIMEOUT (per package, default 30m),
@@ -25,6 +26,13 @@ if [ "$(id -u)" != 0 ]; then
 	echo "test: not root: root-only tests will skip and the conformance run cannot start" >&2
 fi
 failed=()
+
+# The tests drive the binary make ships (static, see the Makefile), not a
+# plain go build of their own, unless UNHA_TEST_RUNTIME names another.
+if [ -z "${UNHA_TEST_RUNTIME:-}" ]; then
+	make -s --no-print-directory build
+	export UNHA_TEST_RUNTIME=$PWD/bin/unha-runtime
+fi
 
 echo "== go vet"
 go vet ./... || failed+=("go vet")

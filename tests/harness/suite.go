@@ -73,8 +73,12 @@ func (s *Suite) build() error {
 		if err != nil {
 			return fmt.Errorf("%s=%s: %w", RuntimeEnv, rt, err)
 		}
-		if s.Runtime, err = filepath.Abs(abs); err != nil {
-			return err
+		// A copy under the suite's 0755 dir, keeping the base name (runc
+		// is told apart by it): the rootless tests run it as a user who
+		// may not reach the original (a checkout under /root).
+		s.Runtime = filepath.Join(bin, filepath.Base(abs))
+		if err := copyExecutable(abs, s.Runtime); err != nil {
+			return fmt.Errorf("%s=%s: %w", RuntimeEnv, rt, err)
 		}
 	} else {
 		s.Runtime = filepath.Join(bin, "unha-runtime")
@@ -120,6 +124,14 @@ func (s *Suite) Close() {
 	if s.Base != "" {
 		os.RemoveAll(s.Base)
 	}
+}
+
+func copyExecutable(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }
 
 func goBuild(dir, out, pkg string, env ...string) error {
