@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building, testing or benchmarking unha needs on Debian:
 #
-#   scripts/deps.sh build   libseccomp-dev and pkg-config (libseccomp-golang
-#                           finds the library through `#cgo pkg-config`)
+#   scripts/deps.sh build   musl-tools (the runtime links musl statically)
 #   scripts/deps.sh test    build + busybox-static runc iproute2 procps uidmap
-#                           util-linux, then tests/clients/install-deps.sh
-#                           (podman, containerd, CNI plugins, crictl)
+#                           util-linux, libseccomp-dev and pkg-config (the
+#                           seccomp compiler's tests compare it with
+#                           libseccomp through libseccomp-golang, which finds
+#                           it with `#cgo pkg-config`), then
+#                           tests/clients/install-deps.sh (podman,
+#                           containerd, CNI plugins, crictl)
 #   scripts/deps.sh bench   build + busybox-static runc
 #
 # Idempotent: apt runs only when a package is missing, and `apt-get update`
@@ -13,10 +16,10 @@
 set -euo pipefail
 
 what=${1:-build}
-pkgs=(libseccomp-dev pkgconf)
+pkgs=(musl-tools)
 case "$what" in
 build) ;;
-test) pkgs+=(busybox-static runc iproute2 procps util-linux tar uidmap) ;;
+test) pkgs+=(libseccomp-dev pkgconf busybox-static runc iproute2 procps util-linux tar uidmap) ;;
 bench) pkgs+=(busybox-static runc) ;;
 *)
 	echo "usage: $0 build|test|bench" >&2

@@ -1,5 +1,3 @@
-//go:build cgo
-
 package seccomp
 
 // The kernel tests load filters into child processes, never into the test

@@ -1,5 +1,3 @@
-//go:build cgo
-
 package seccomp
 
 import (
@@ -7,30 +5,19 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 )
 
 // Features reports what profiles can use here, for `unha-runtime features`.
 // Every list is probed rather than copied from the spec: an action counts
-// when libseccomp can express it and the kernel has it (SECCOMP_GET_ACTION_AVAIL),
-// an architecture when libseccomp can add it to a filter for this machine
-// (it refuses unknown ones and ones of the other byte order), a flag when
-// seccomp(2) accepts it.
+// when the kernel has it (SECCOMP_GET_ACTION_AVAIL; the compiler expresses
+// all), an architecture when it can join a filter on this machine (the
+// syscall tables know it and it has this machine's byte order, as
+// libseccomp requires), a flag when seccomp(2) accepts it.
 func Features() *features.Seccomp {
 	enabled := true
 	out := &features.Seccomp{Enabled: &enabled}
-	// libseccomp API levels (seccomp_api_get(3)): 3 brought LOG and
-	// KILL_PROCESS, 6 brought NOTIFY.
-	api, _ := libseccomp.GetAPI()
 	for _, a := range knownActions {
-		need := uint(0)
-		switch a {
-		case specs.ActLog, specs.ActKillProcess:
-			need = 3
-		case specs.ActNotify:
-			need = 6
-		}
-		if api >= need && actionAvailable(kernelActions[a]) {
+		if actionAvailable(kernelActions[a]) {
 			out.Actions = append(out.Actions, string(a))
 		}
 	}
@@ -38,7 +25,7 @@ func Features() *features.Seccomp {
 		out.Operators = append(out.Operators, string(op))
 	}
 	for _, a := range knownArchs {
-		if archUsable(a) {
+		if archUsable(a) == nil {
 			out.Archs = append(out.Archs, string(a))
 		}
 	}
@@ -57,13 +44,4 @@ func Features() *features.Seccomp {
 var knownActions = []specs.LinuxSeccompAction{
 	specs.ActAllow, specs.ActErrno, specs.ActKill, specs.ActKillProcess, specs.ActKillThread,
 	specs.ActLog, specs.ActNotify, specs.ActTrace, specs.ActTrap,
-}
-
-func archUsable(a specs.Arch) bool {
-	sf, err := libseccomp.NewFilter(libseccomp.ActAllow)
-	if err != nil {
-		return false
-	}
-	defer sf.Release()
-	return sf.AddArch(scmpArchs[a]) == nil
 }

@@ -12,11 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Program is a compiled filter: what init hands to seccomp(2). It needs no
-// libseccomp, so the runtime can compile in the parent and send it to init.
+// Program is a compiled filter: what init hands to seccomp(2). The runtime
+// can compile in the parent and send it to init.
 type Program struct {
-	// BPF is the struct sock_filter array, native byte order, as libseccomp
-	// exports it.
+	// BPF is the struct sock_filter array, native byte order.
 	BPF []byte `json:"bpf"`
 	// Flags are the SECCOMP_FILTER_FLAG_* bits for seccomp(2), already
 	// checked against this kernel.
