@@ -310,3 +310,31 @@ func TestDockerInstructionCounts(t *testing.T) {
 		t.Logf("Docker's profile with %v: %d instructions, libseccomp %d", fam, len(p.BPF)/sockFilterSize, rn)
 	}
 }
+
+// BenchmarkCompileDocker compiles Docker's default profile with this
+// package's compiler and with libseccomp (what a runtime pays when its
+// cache of compiled filters misses).
+func BenchmarkCompileDocker(b *testing.B) {
+	s, err := profiles.GetDefaultProfile(&specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Plan(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ours", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.Compile(nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("libseccomp", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.refCompile(nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
