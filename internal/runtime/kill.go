@@ -50,7 +50,9 @@ func ParseSignal(s string) (unix.Signal, error) {
 // its cgroup. --all on a stopped container is not an error: containerd's
 // shim sends it while cleaning up.
 func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
-	st, l, err := r.Store.Open(id, false)
+	// The config only matters for --all without a cgroup (which pid
+	// namespace is the container's): read it then (see OpenNoConfig).
+	st, l, err := r.Store.OpenNoConfig(id)
 	if err != nil {
 		return err
 	}
@@ -62,6 +64,11 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 			if st.Status == specs.StateStopped {
 				return nil
 			}
+			full, err := r.Store.read(id, true)
+			if err != nil {
+				return err
+			}
+			st.Config = full.Config
 			return signalNoCgroup(st, sig)
 		}
 		if err != nil {

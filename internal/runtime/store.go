@@ -128,7 +128,7 @@ func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
 }
 
 // OpenNoConfig is Open for a shared lock, leaving State.Config nil: for
-// the verbs that only report (state, list), since encoding/json's first
+// the verbs that need none of it (state, list, kill), since encoding/json's first
 // decode of a whole specs.Spec in a process costs ~0.8 ms here (reflection
 // over each of its types), most of what `state` does otherwise; the header
 // alone takes ~0.2 ms.
