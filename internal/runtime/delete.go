@@ -18,7 +18,7 @@ import (
 // created container is deleted without force, as runc does: its user
 // process never ran.
 func (r *Runtime) Delete(id string, force bool) error {
-	st, l, err := r.Store.Open(id, true)
+	st, l, err := r.Store.OpenHooks(id, true)
 	if err != nil {
 		if errors.Is(err, ErrNotExist) && force {
 			return nil
@@ -113,12 +113,12 @@ func (r *Runtime) destroy(st *State, cg cgroups.Manager) error {
 	if err := r.Store.Remove(st.ID); err != nil {
 		return fmt.Errorf("remove state: %w", err)
 	}
-	if st.Config != nil && st.Config.Hooks != nil && len(st.Config.Hooks.Poststop) > 0 {
+	if hs := st.hooks(); hs != nil && len(hs.Poststop) > 0 {
 		state := st.State
 		state.Status = specs.StateStopped
 		// runtime-spec: a failing poststop hook is a warning, and the
 		// remaining hooks still run.
-		for _, h := range st.Config.Hooks.Poststop {
+		for _, h := range hs.Poststop {
 			if err := hooks.Run(context.Background(), []specs.Hook{h}, &state); err != nil {
 				r.Log.Warn("poststop hook failed", "err", err)
 			}

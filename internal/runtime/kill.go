@@ -64,11 +64,11 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 			if st.Status == specs.StateStopped {
 				return nil
 			}
-			full, err := r.Store.read(id, true)
+			full, err := r.Store.read(id, wholeConfig)
 			if err != nil {
 				return err
 			}
-			st.Config = full.Config
+			st.Config, st.partial = full.Config, false
 			return signalNoCgroup(st, sig)
 		}
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // Start releases a created container's init to execve the user's process.
 func (r *Runtime) Start(id string) error {
-	st, l, err := r.Store.Open(id, true)
+	st, l, err := r.Store.OpenHooks(id, true)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (r *Runtime) start(st *State) error {
 	if err := r.releaseInit(st); err != nil {
 		return err
 	}
-	if hs := st.Config.Hooks; hs != nil && len(hs.Poststart) > 0 {
+	if hs := st.hooks(); hs != nil && len(hs.Poststart) > 0 {
 		state := st.State
 		state.Status = specs.StateRunning
 		// runtime-spec lifecycle step 9: a failing poststart hook is an

@@ -39,7 +39,31 @@ type State struct {
 	CgroupCreated []string    `json:"cgroupCreated,omitempty"`
 	Config        *specs.Spec `json:"config,omitempty"`
 	NoPivot       bool        `json:"noPivot,omitempty"`
+
+	// partial marks a state read without its whole config (OpenNoConfig,
+	// OpenHooks): Save refuses it, so that a verb cannot write the config
+	// away. onlyHooks holds the config's hooks for OpenHooks.
+	partial   bool
+	onlyHooks *specs.Hooks
 }
+
+// hooks are the container's hooks, from the config or, read by OpenHooks,
+// on their own.
+func (st *State) hooks() *specs.Hooks {
+	if st.Config != nil {
+		return st.Config.Hooks
+	}
+	return st.onlyHooks
+}
+
+// What of the config a read decodes.
+type configPart int
+
+const (
+	wholeConfig configPart = iota
+	noConfig
+	hooksOnly
+)
 
 // Store is the runtime root (--root): one directory per container.
 type Store struct {
@@ -124,7 +148,7 @@ func (s *Store) Reserve(id string) (*Lock, error) {
 // Open locks an existing container's directory (exclusive or shared) and
 // reads its state.
 func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
-	return s.open(id, exclusive, true)
+	return s.open(id, exclusive, wholeConfig)
 }
 
 // OpenNoConfig is Open for a shared lock, leaving State.Config nil: for
@@ -133,10 +157,16 @@ func (s *Store) Open(id string, exclusive bool) (*State, *Lock, error) {
 // over each of its types), most of what `state` does otherwise; the header
 // alone takes ~0.2 ms.
 func (s *Store) OpenNoConfig(id string) (*State, *Lock, error) {
-	return s.open(id, false, false)
+	return s.open(id, false, noConfig)
 }
 
-func (s *Store) open(id string, exclusive, config bool) (*State, *Lock, error) {
+// OpenHooks is Open with only the config's hooks decoded (see State.hooks),
+// for start and delete, which need nothing else of it.
+func (s *Store) OpenHooks(id string, exclusive bool) (*State, *Lock, error) {
+	return s.open(id, exclusive, hooksOnly)
+}
+
+func (s *Store) open(id string, exclusive bool, config configPart) (*State, *Lock, error) {
 	if err := spec.ValidateID(id); err != nil {
 		return nil, nil, err
 	}
@@ -159,7 +189,7 @@ func (s *Store) open(id string, exclusive, config bool) (*State, *Lock, error) {
 	return st, l, nil
 }
 
-func (s *Store) read(id string, config bool) (*State, error) {
+func (s *Store) read(id string, config configPart) (*State, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir(id), stateFile))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -171,17 +201,31 @@ func (s *Store) read(id string, config bool) (*State, error) {
 	}
 	var st State
 	var into any = &st
-	if !config {
-		// The shallower "config" field wins (encoding/json's rule for
-		// embedded structs): the config is scanned, not decoded.
+	// In the partial reads the shallower "config" field wins
+	// (encoding/json's rule for embedded structs): the rest of the config
+	// is scanned, not decoded.
+	var hooks struct {
+		Hooks *specs.Hooks `json:"hooks"`
+	}
+	switch config {
+	case noConfig:
 		into = &struct {
 			*State
 			Config struct{} `json:"config"`
 		}{State: &st}
+	case hooksOnly:
+		into = &struct {
+			*State
+			Config *struct {
+				Hooks *specs.Hooks `json:"hooks"`
+			} `json:"config"`
+		}{State: &st, Config: &hooks}
 	}
 	if err := json.Unmarshal(b, into); err != nil {
 		return nil, fmt.Errorf("state of %s is corrupt: %w", id, err)
 	}
+	st.partial = config != wholeConfig
+	st.onlyHooks = hooks.Hooks
 	return &st, nil
 }
 
@@ -190,6 +234,9 @@ func (s *Store) read(id string, config bool) (*State, error) {
 // sees the old state or the new, never half of one. No fsync: the root is a
 // tmpfs (/run) that a reboot empties anyway, and containers die with it.
 func (s *Store) Save(st *State) error {
+	if st.partial {
+		return fmt.Errorf("state of %s was read without its config: not saved", st.ID)
+	}
 	b, err := json.Marshal(st)
 	if err != nil {
 		return err

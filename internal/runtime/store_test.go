@@ -115,7 +115,8 @@ func TestOpenNoConfig(t *testing.T) {
 		Rootfs:      "/b/rootfs",
 		InitStart:   7,
 		CgroupPaths: map[string]string{"pids": "/sys/fs/cgroup/pids/c1"},
-		Config:      &specs.Spec{Version: specs.Version, Hostname: "h", Process: &specs.Process{Args: []string{"sh"}}},
+		Config: &specs.Spec{Version: specs.Version, Hostname: "h", Process: &specs.Process{Args: []string{"sh"}},
+			Hooks: &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}},
 	}
 	if err := s.Save(st); err != nil {
 		t.Fatal(err)
@@ -130,9 +131,23 @@ func TestOpenNoConfig(t *testing.T) {
 		t.Errorf("config decoded: %+v", got.Config)
 	}
 	want := *st
-	want.Config = nil
+	want.Config, want.partial = nil, true
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("header\n got %+v\nwant %+v", *got, want)
+	}
+	if err := s.Save(got); err == nil {
+		t.Error("a state read without its config was saved")
+	}
+	h, l4, err := s.OpenHooks("c1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l4.Unlock()
+	if h.Config != nil || !reflect.DeepEqual(h.hooks(), st.Config.Hooks) || h.Pid != 42 {
+		t.Errorf("OpenHooks: config %+v, hooks %+v, pid %d", h.Config, h.hooks(), h.Pid)
+	}
+	if err := s.Save(h); err == nil {
+		t.Error("a state read with only its hooks was saved")
 	}
 	full, l3, err := s.Open("c1", false)
 	if err != nil {
