@@ -108,3 +108,37 @@ func TestSeccomp(t *testing.T) {
 		t.Errorf("Seccomp mode %d without a filter, want 0", rep.Seccomp)
 	}
 }
+
+// TestProcessCPUAffinity: execCPUAffinity.initial is the process's
+// affinity from before it joins the container's cgroup, final the one it
+// execs with; a process with only initial keeps it. The same for exec,
+// which starts another process with the container's settings.
+func TestProcessCPUAffinity(t *testing.T) {
+	skipIfRunc(t, "runc 1.1 ignores process.execCPUAffinity")
+	_, _, _, cpus := hostSched(t)
+	if len(cpus) < 2 {
+		t.Skip("needs two CPUs")
+	}
+	first, last := fmt.Sprint(cpus[0]), fmt.Sprint(cpus[len(cpus)-1])
+	for _, tc := range []struct {
+		name string
+		aff  specs.CPUAffinity
+		want string
+	}{
+		{"initial", specs.CPUAffinity{Initial: last}, "[" + last + "]"},
+		{"final", specs.CPUAffinity{Initial: last, Final: first}, "[" + first + "]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.NewBundle()
+			b.Spec.Process.ExecCPUAffinity = &tc.aff
+			if rep := e.Probe(b); fmt.Sprint(rep.CPUAffinity) != tc.want {
+				t.Errorf("run: cpu affinity %v, want %s", rep.CPUAffinity, tc.want)
+			}
+			c, _ := runningContainer(t, e, b)
+			if rep := execReport(t, c); fmt.Sprint(rep.CPUAffinity) != tc.want {
+				t.Errorf("exec: cpu affinity %v, want %s", rep.CPUAffinity, tc.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,8 @@
 // Package nsenter holds the runtime's only C: a constructor that runs before
 // the Go runtime starts its threads, when the runtime re-executes itself as a
-// container's init or exec helper and must join existing namespaces.
+// container's init or exec helper and must join existing namespaces; and the
+// exec spawner (spawn.c, Spawn), which starts a process in a running
+// container straight from the runtime, without the helper.
 //
 // Go cannot do this itself: setns(2) into a user namespace fails with EINVAL
 // in a multi-threaded process, and setns into a mount namespace needs a

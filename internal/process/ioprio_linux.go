@@ -13,10 +13,15 @@ import (
 func SetIOPriority(tid int, p IOPriority) error {
 	_, _, errno := unix.Syscall(unix.SYS_IOPRIO_SET, ioprioWhoProcess, uintptr(tid), uintptr(p))
 	if errno != 0 {
-		return fmt.Errorf("process.ioPriority: ioprio_set class %d priority %d: %w", p.Class(), p.Level(),
-			os.NewSyscallError("ioprio_set", errno))
+		return IOPriorityError(p, errno)
 	}
 	return nil
+}
+
+// IOPriorityError is the error of ioprio_set(2) failing with err for p.
+func IOPriorityError(p IOPriority, err error) error {
+	return fmt.Errorf("process.ioPriority: ioprio_set class %d priority %d: %w", p.Class(), p.Level(),
+		os.NewSyscallError("ioprio_set", err))
 }
 
 // GetIOPriority returns the I/O priority of thread tid (0: the caller).

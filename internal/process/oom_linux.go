@@ -27,14 +27,20 @@ func SetOOMScoreAdj(pid, v int) error {
 	}
 	defer f.Close()
 	if _, err := f.WriteString(strconv.Itoa(v)); err != nil {
-		// proc(5): lowering the value below the one the process was given
-		// by a privileged writer needs CAP_SYS_RESOURCE.
-		if errors.Is(err, unix.EACCES) {
-			return fmt.Errorf("process.oomScoreAdj: set %d: %w: lowering it needs CAP_SYS_RESOURCE", v, err)
-		}
-		return fmt.Errorf("process.oomScoreAdj: set %d: %w", v, err)
+		return OOMScoreAdjError(v, err)
 	}
 	return nil
+}
+
+// OOMScoreAdjError is the error of writing v to oom_score_adj failing
+// with err.
+func OOMScoreAdjError(v int, err error) error {
+	// proc(5): lowering the value below the one the process was given
+	// by a privileged writer needs CAP_SYS_RESOURCE.
+	if errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("process.oomScoreAdj: set %d: %w: lowering it needs CAP_SYS_RESOURCE", v, err)
+	}
+	return fmt.Errorf("process.oomScoreAdj: set %d: %w", v, err)
 }
 
 // openProcFile opens a file that must be on procfs, refusing a final

@@ -25,7 +25,7 @@ func SetRlimits(pid int, limits []Rlimit) error {
 		lim := unix.Rlimit{Cur: limits[i].Soft, Max: limits[i].Hard}
 		if _, _, e := unix.RawSyscall6(unix.SYS_PRLIMIT64, uintptr(pid), uintptr(limits[i].Resource),
 			uintptr(unsafe.Pointer(&lim)), 0, 0, 0); e != 0 {
-			return rlimitError(pid, limits[i], e)
+			return RlimitError(pid, limits[i], e)
 		}
 	}
 	return nil
@@ -42,20 +42,20 @@ func RaiseHardRlimits(limits []Rlimit) error {
 	for _, r := range limits {
 		var cur unix.Rlimit
 		if err := unix.Prlimit(0, r.Resource, nil, &cur); err != nil {
-			return rlimitError(0, r, err)
+			return RlimitError(0, r, err)
 		}
 		if r.Hard <= cur.Max {
 			continue
 		}
 		if err := unix.Prlimit(0, r.Resource, &unix.Rlimit{Cur: cur.Cur, Max: r.Hard}, nil); err != nil {
-			return rlimitError(0, r, err)
+			return RlimitError(0, r, err)
 		}
 	}
 	return nil
 }
 
 // rlimitError explains the two ways a root runtime gets EPERM here.
-func rlimitError(pid int, r Rlimit, err error) error {
+func RlimitError(pid int, r Rlimit, err error) error {
 	base := fmt.Errorf("process.rlimits: setrlimit %s (soft %s, hard %s): %w",
 		r.Type, limitString(r.Soft), limitString(r.Hard), err)
 	if !errors.Is(err, unix.EPERM) {

@@ -17,10 +17,15 @@ func SetScheduler(tid int, s Sched) error {
 		Runtime: s.Runtime, Deadline: s.Deadline, Period: s.Period,
 	}
 	if err := unix.SchedSetAttr(tid, &attr, 0); err != nil {
-		return fmt.Errorf("process.scheduler: sched_setattr %s%s: %w", s.Name, schedHint(s, err),
-			os.NewSyscallError("sched_setattr", err))
+		return SchedError(s, err)
 	}
 	return nil
+}
+
+// SchedError is the error of sched_setattr(2) failing with err for s.
+func SchedError(s Sched, err error) error {
+	return fmt.Errorf("process.scheduler: sched_setattr %s%s: %w", s.Name, schedHint(s, err),
+		os.NewSyscallError("sched_setattr", err))
 }
 
 func schedHint(s Sched, err error) string {

@@ -19,6 +19,7 @@ import (
 	"github.com/unha/unha/internal/hooks"
 	"github.com/unha/unha/internal/initmsg"
 	"github.com/unha/unha/internal/namespaces"
+	"github.com/unha/unha/internal/process"
 	"github.com/unha/unha/internal/seccomp"
 	"github.com/unha/unha/internal/spec"
 )
@@ -250,11 +251,15 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	}
 	defer fifo.Close()
 
+	aff, err := process.ParseCPUAffinity(s.Process.ExecCPUAffinity)
+	if err != nil {
+		return nil, err
+	}
 	sc := &spawnConfig{
 		ns: nsPlan, uidMaps: s.Linux.UIDMappings, gidMaps: s.Linux.GIDMappings, idHelper: idHelper,
 		cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserve: preserve, extra: []*os.File{fifo}, verb: "init", log: r.Log,
-		place: place, enter: enter,
+		place: place, enter: enter, initial: aff.Initial,
 	}
 	idmapFds := map[int]int{}
 	for idx, f := range trees {

@@ -13,50 +13,63 @@ import (
 	"github.com/unha/unha/internal/console"
 	"github.com/unha/unha/internal/initmsg"
 	"github.com/unha/unha/internal/namespaces"
+	"github.com/unha/unha/internal/process"
 	"github.com/unha/unha/internal/seccomp"
 )
 
-// ExecOpts are the exec flags, the process already resolved (from
-// --process or the inline form).
+// ExecOpts are the exec flags and the process: Process as given (from
+// --process), or, when it is nil, made by Build from the container's own
+// process (the inline form), read with the state under its lock.
 type ExecOpts struct {
 	ID            string
 	Process       *specs.Process
+	Build         func(base specs.Process) (*specs.Process, error)
 	Detach        bool
 	PidFile       string
 	ConsoleSocket string
 	PreserveFds   int
 }
 
-// Exec starts another process in a running container: in every namespace
-// the container has (the user and mount namespaces joined before Go starts,
-// by the nsenter constructor), cloned into its cgroup, with the process's
-// user, capabilities, rlimits, no_new_privs and the container's seccomp
-// profile. In the foreground it returns the process's exit status, and the
-// signal relay stays installed when it returns (see signalRelay): the
-// caller is the CLI, which exits right after.
-func (r *Runtime) Exec(o ExecOpts) (int, error) {
+// checkExecProcess refuses what exec cannot start whatever the container.
+func checkExecProcess(o *ExecOpts) error {
 	p := o.Process
 	if p == nil || len(p.Args) == 0 {
-		return -1, fmt.Errorf("exec: args must not be empty: %w", ErrInvalid)
+		return fmt.Errorf("exec: args must not be empty: %w", ErrInvalid)
 	}
 	if p.ApparmorProfile != "" && !apparmorEnabled() {
-		return -1, fmt.Errorf("exec: process.apparmorProfile %q: AppArmor is not enabled on this host: %w", p.ApparmorProfile, ErrInvalid)
+		return fmt.Errorf("exec: process.apparmorProfile %q: AppArmor is not enabled on this host: %w", p.ApparmorProfile, ErrInvalid)
 	}
 	if p.Terminal && o.Detach && o.ConsoleSocket == "" {
-		return -1, fmt.Errorf("cannot allocate tty if unha-runtime will detach without setting console socket: %w", ErrInvalid)
+		return fmt.Errorf("cannot allocate tty if unha-runtime will detach without setting console socket: %w", ErrInvalid)
 	}
 	if !p.Terminal && o.ConsoleSocket != "" {
-		return -1, fmt.Errorf("cannot use console socket if unha-runtime will not detach or allocate tty: %w", ErrInvalid)
+		return fmt.Errorf("cannot use console socket if unha-runtime will not detach or allocate tty: %w", ErrInvalid)
 	}
 	if p.Terminal && o.ConsoleSocket == "" && !o.Detach {
 		o.Process = withCallerSize(p)
+	}
+	return nil
+}
+
+// Exec starts another process in a running container: in every namespace
+// the container has, in its cgroup, with the process's user, capabilities,
+// rlimits, no_new_privs and the container's seccomp profile; started by
+// the spawner (spawnDirect) or, for what it cannot do, by the exec helper.
+// In the foreground it returns the process's exit status, and the signal
+// relay stays installed when it returns (see signalRelay): the caller is
+// the CLI, which exits right after.
+func (r *Runtime) Exec(o ExecOpts) (int, error) {
+	if o.Process != nil || o.Build == nil {
+		if err := checkExecProcess(&o); err != nil {
+			return -1, err
+		}
 	}
 	// In the foreground, the relay installs itself while the state loads.
 	var relay *signalRelay
 	if !o.Detach {
 		relay = newSignalRelay()
 	}
-	st, l, err := r.Store.Open(o.ID, false)
+	st, l, err := r.Store.OpenExec(o.ID)
 	if err != nil {
 		return -1, err
 	}
@@ -69,6 +82,19 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	default:
 		l.Unlock()
 		return -1, errors.New("cannot exec a container that has stopped")
+	}
+	if o.Process == nil {
+		var base specs.Process
+		if st.Config.Process != nil {
+			base = *st.Config.Process
+		}
+		if o.Process, err = o.Build(base); err == nil {
+			err = checkExecProcess(&o)
+		}
+		if err != nil {
+			l.Unlock()
+			return -1, err
+		}
 	}
 	if !o.Detach {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -101,7 +127,12 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	} else {
 		close(done)
 	}
-	relay.waitAll()
+	// Not waitAll, as run does before start: this process has run since
+	// its spawn, so waiting here for the relay to take every signal would
+	// only delay the wait (by up to 2 ms, longer than /bin/true runs),
+	// while the relay completes in the same time either way. The fatal
+	// signals have been relayed since before the spawn.
+	relay.spawned()
 	status := r.waitInit(pid, relay.sigs)
 	if pty != nil {
 		<-done
@@ -152,6 +183,27 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts, relay *signalRelay) (pid int,
 	if !alive(st.Pid, st.InitStart) {
 		return 0, nil, errors.New("cannot exec a container that has stopped")
 	}
+	if directExecOK(plan, o.Process, nil) {
+		// No helper program: the spawner needs the filter at once (a
+		// cached compile costs little), and a notify profile still
+		// goes to the helper.
+		c := <-compiled
+		if c.err != nil {
+			return 0, nil, fmt.Errorf("compile seccomp filter: %w", c.err)
+		}
+		if directExecOK(plan, o.Process, c.prog) {
+			pid, err := r.spawnDirect(st, o, plan, c.prog)
+			if !errors.Is(err, errNoSpawner) {
+				if err == nil && relay != nil {
+					relay.spawned()
+				}
+				return pid, nil, err
+			}
+		}
+		again := make(chan compileResult, 1)
+		again <- c
+		compiled = again
+	}
 	var cgFD *os.File
 	var place func(int) error
 	var enter func() ([]*os.File, error)
@@ -172,9 +224,14 @@ func (r *Runtime) spawnExec(st *State, o ExecOpts, relay *signalRelay) (pid int,
 	} else if !errors.Is(err, errNoCgroup) {
 		return 0, nil, err
 	}
+	aff, err := process.ParseCPUAffinity(o.Process.ExecCPUAffinity)
+	if err != nil {
+		return 0, nil, err
+	}
 	sc := &spawnConfig{
 		ns: plan, cgroupFD: cgFD, stdio: [3]*os.File{os.Stdin, os.Stdout, os.Stderr},
 		preserve: o.PreserveFds, verb: "init", log: r.Log, place: place, enter: enter,
+		initial: aff.Initial,
 	}
 	ch, err := startInit(sc)
 	if err != nil {

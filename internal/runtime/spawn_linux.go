@@ -41,6 +41,10 @@ type spawnConfig struct {
 	// RCU grace period of a pid written to cgroup.procs, and lets the
 	// cgroups be made while the kernel loads init.
 	enter func() ([]*os.File, error)
+	// initial is process.execCPUAffinity.initial: set on the new process
+	// before it enters the v1 cgroups and starts the Go runtime (while the
+	// constructor waits for placement, it is one thread).
+	initial *unix.CPUSet
 }
 
 // extraFd is the fd number that sc.extra[i] has in the child: after the
@@ -179,6 +183,11 @@ func startInit(sc *spawnConfig) (*child, error) {
 		return nil, err
 	}
 	logf := initLogger(sc.log)
+	if sc.initial != nil {
+		if err := unix.SchedSetaffinity(cmd.Process.Pid, sc.initial); err != nil {
+			return fail(fmt.Errorf("process.execCPUAffinity.initial: %w", os.NewSyscallError("sched_setaffinity", err)))
+		}
+	}
 	switch {
 	case sc.enter != nil:
 		tasks, err := sc.enter()

@@ -63,7 +63,20 @@ const (
 	wholeConfig configPart = iota
 	noConfig
 	hooksOnly
+	execPart
 )
+
+// execConfig is the part of a config OpenExec decodes.
+type execConfig struct {
+	Version     string            `json:"ociVersion"`
+	Process     *specs.Process    `json:"process"`
+	Annotations map[string]string `json:"annotations"`
+	Linux       *struct {
+		Namespaces  []specs.LinuxNamespace  `json:"namespaces"`
+		Seccomp     *specs.LinuxSeccomp     `json:"seccomp"`
+		Personality *specs.LinuxPersonality `json:"personality"`
+	} `json:"linux"`
+}
 
 // Store is the runtime root (--root): one directory per container.
 type Store struct {
@@ -160,6 +173,14 @@ func (s *Store) OpenNoConfig(id string) (*State, *Lock, error) {
 	return s.open(id, false, noConfig)
 }
 
+// OpenExec is Open for a shared lock with only what exec reads of the
+// config decoded: the version, the process, the annotations and, of
+// linux, the namespaces, seccomp and personality (see OpenNoConfig for
+// why the rest is worth skipping).
+func (s *Store) OpenExec(id string) (*State, *Lock, error) {
+	return s.open(id, false, execPart)
+}
+
 // OpenHooks is Open with only the config's hooks decoded (see State.hooks),
 // for start and delete, which need nothing else of it.
 func (s *Store) OpenHooks(id string, exclusive bool) (*State, *Lock, error) {
@@ -207,12 +228,18 @@ func (s *Store) read(id string, config configPart) (*State, error) {
 	var hooks struct {
 		Hooks *specs.Hooks `json:"hooks"`
 	}
+	var ex execConfig
 	switch config {
 	case noConfig:
 		into = &struct {
 			*State
 			Config struct{} `json:"config"`
 		}{State: &st}
+	case execPart:
+		into = &struct {
+			*State
+			Config *execConfig `json:"config"`
+		}{State: &st, Config: &ex}
 	case hooksOnly:
 		into = &struct {
 			*State
@@ -226,6 +253,14 @@ func (s *Store) read(id string, config configPart) (*State, error) {
 	}
 	st.partial = config != wholeConfig
 	st.onlyHooks = hooks.Hooks
+	if config == execPart {
+		st.Config = &specs.Spec{Version: ex.Version, Process: ex.Process, Annotations: ex.Annotations}
+		if ex.Linux != nil {
+			st.Config.Linux = &specs.Linux{Namespaces: ex.Linux.Namespaces, Seccomp: ex.Linux.Seccomp, Personality: ex.Linux.Personality}
+		} else {
+			st.Config.Linux = &specs.Linux{}
+		}
+	}
 	return &st, nil
 }
 

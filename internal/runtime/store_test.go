@@ -116,7 +116,14 @@ func TestOpenNoConfig(t *testing.T) {
 		InitStart:   7,
 		CgroupPaths: map[string]string{"pids": "/sys/fs/cgroup/pids/c1"},
 		Config: &specs.Spec{Version: specs.Version, Hostname: "h", Process: &specs.Process{Args: []string{"sh"}},
-			Hooks: &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}}},
+			Hooks:       &specs.Hooks{Poststop: []specs.Hook{{Path: "/bin/true"}}},
+			Annotations: map[string]string{"k": "v"},
+			Linux: &specs.Linux{
+				Namespaces:  []specs.LinuxNamespace{{Type: specs.PIDNamespace}},
+				Seccomp:     &specs.LinuxSeccomp{DefaultAction: specs.ActAllow},
+				Personality: &specs.LinuxPersonality{Domain: specs.PerLinux32},
+				MaskedPaths: []string{"/proc/kcore"},
+			}},
 	}
 	if err := s.Save(st); err != nil {
 		t.Fatal(err)
@@ -148,6 +155,19 @@ func TestOpenNoConfig(t *testing.T) {
 	}
 	if err := s.Save(h); err == nil {
 		t.Error("a state read with only its hooks was saved")
+	}
+	x, l5, err := s.OpenExec("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l5.Unlock()
+	wantExec := &specs.Spec{Version: specs.Version, Process: st.Config.Process, Annotations: st.Config.Annotations,
+		Linux: &specs.Linux{Namespaces: st.Config.Linux.Namespaces, Seccomp: st.Config.Linux.Seccomp, Personality: st.Config.Linux.Personality}}
+	if !reflect.DeepEqual(x.Config, wantExec) || x.Pid != 42 {
+		t.Errorf("OpenExec: config %+v, pid %d; want %+v", x.Config, x.Pid, wantExec)
+	}
+	if err := s.Save(x); err == nil {
+		t.Error("a state read with only what exec needs was saved")
 	}
 	full, l3, err := s.Open("c1", false)
 	if err != nil {
