@@ -214,6 +214,8 @@ func (u *updateFlags) build(changed func(string) bool) (*specs.LinuxResources, e
 		{"memory", u.memory, func() **int64 { return &mem().Limit }},
 		{"memory-reservation", u.memoryReservation, func() **int64 { return &mem().Reservation }},
 		{"memory-swap", u.memorySwap, func() **int64 { return &mem().Swap }},
+		// runc's command line still has it (cgroup v1's memory.kmem.limit_in_bytes).
+		//lint:ignore SA1019 kept for runc's command line
 		{"kernel-memory", u.kernelMemory, func() **int64 { return &mem().Kernel }}, //nolint:staticcheck
 		{"kernel-memory-tcp", u.kernelMemoryTCP, func() **int64 { return &mem().KernelTCP }},
 	}
