@@ -14,59 +14,54 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/unha/unha/internal/runtime"
 )
 
-func pauseCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use: "pause <container-id>", Short: "suspend all processes in the container",
-		Args: exactArgs(1, "container id"),
-		RunE: func(_ *cobra.Command, args []string) error { return g.runtime().Pause(args[0]) },
-	}
+func pauseCmd(g *globals) *command {
+	c := newCommand("pause", "<container-id>", "suspend all processes in the container")
+	c.args = exactArgs(1, "container id")
+	c.run = func(args []string) error { return g.runtime().Pause(args[0]) }
+	return c
 }
 
-func resumeCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use: "resume <container-id>", Short: "resume all processes in a paused container",
-		Args: exactArgs(1, "container id"),
-		RunE: func(_ *cobra.Command, args []string) error { return g.runtime().Resume(args[0]) },
-	}
+func resumeCmd(g *globals) *command {
+	c := newCommand("resume", "<container-id>", "resume all processes in a paused container")
+	c.args = exactArgs(1, "container id")
+	c.run = func(args []string) error { return g.runtime().Resume(args[0]) }
+	return c
 }
 
-func psCmd(g *globals) *cobra.Command {
+func psCmd(g *globals) *command {
 	var format string
-	cmd := &cobra.Command{
-		Use:   "ps [flags] <container-id> [ps options]",
-		Short: "list the processes running inside a container",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) < 1 {
-				return fmt.Errorf("ps: requires a container id: %w", runtime.ErrInvalid)
-			}
-			return nil
-		},
-		RunE: func(_ *cobra.Command, args []string) error {
-			pids, err := g.runtime().Pids(args[0])
-			if err != nil {
-				return err
-			}
-			switch format {
-			case "json":
-				if pids == nil {
-					pids = []int{}
-				}
-				return json.NewEncoder(os.Stdout).Encode(pids)
-			case "table":
-				return psTable(pids, args[1:])
-			}
-			return fmt.Errorf("invalid format %q: %w", format, runtime.ErrInvalid)
-		},
+	c := newCommand("ps", "[flags] <container-id> [ps options]", "list the processes running inside a container")
+	// What follows the container id are ps(1)'s own options.
+	c.stopAtArg = true
+	c.args = func(_ string, args []string) error {
+		if len(args) < 1 {
+			return fmt.Errorf("ps: requires a container id: %w", runtime.ErrInvalid)
+		}
+		return nil
 	}
-	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "table or json")
-	return cmd
+	c.run = func(args []string) error {
+		pids, err := g.runtime().Pids(args[0])
+		if err != nil {
+			return err
+		}
+		switch format {
+		case "json":
+			if pids == nil {
+				pids = []int{}
+			}
+			return json.NewEncoder(os.Stdout).Encode(pids)
+		case "table":
+			return psTable(pids, args[1:])
+		}
+		return fmt.Errorf("invalid format %q: %w", format, runtime.ErrInvalid)
+	}
+	c.flags.String(&format, "format", "f", "table", "table or json")
+	return c
 }
 
 // psTable runs the host's ps and keeps the header and the container's lines,
@@ -110,34 +105,31 @@ func psTable(pids []int, psArgs []string) error {
 	return err
 }
 
-func eventsCmd(g *globals) *cobra.Command {
+func eventsCmd(g *globals) *command {
 	var stats bool
 	var interval time.Duration
-	cmd := &cobra.Command{
-		Use:   "events [flags] <container-id>",
-		Short: "display container events such as OOM notifications and stats",
-		Args:  exactArgs(1, "container id"),
-		RunE: func(_ *cobra.Command, args []string) error {
-			rt := g.runtime()
-			enc := json.NewEncoder(os.Stdout)
-			if stats {
-				ev, err := rt.Stats(args[0])
-				if err != nil {
-					return err
-				}
-				return enc.Encode(ev)
+	c := newCommand("events", "[flags] <container-id>", "display container events such as OOM notifications and stats")
+	c.args = exactArgs(1, "container id")
+	c.run = func(args []string) error {
+		rt := g.runtime()
+		enc := json.NewEncoder(os.Stdout)
+		if stats {
+			ev, err := rt.Stats(args[0])
+			if err != nil {
+				return err
 			}
-			if interval <= 0 {
-				return fmt.Errorf("duration interval must be greater than 0: %w", runtime.ErrInvalid)
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM)
-			defer stop()
-			return rt.Events(ctx, args[0], interval, func(ev *runtime.Event) error { return enc.Encode(ev) })
-		},
+			return enc.Encode(ev)
+		}
+		if interval <= 0 {
+			return fmt.Errorf("duration interval must be greater than 0: %w", runtime.ErrInvalid)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), unix.SIGINT, unix.SIGTERM)
+		defer stop()
+		return rt.Events(ctx, args[0], interval, func(ev *runtime.Event) error { return enc.Encode(ev) })
 	}
-	cmd.Flags().BoolVar(&stats, "stats", false, "display the container's stats then exit")
-	cmd.Flags().DurationVar(&interval, "interval", 5*time.Second, "set the stats collection interval")
-	return cmd
+	c.flags.Bool(&stats, "stats", "", false, "display the container's stats then exit")
+	c.flags.Duration(&interval, "interval", "", 5*time.Second, "set the stats collection interval")
+	return c
 }
 
 type updateFlags struct {
@@ -152,41 +144,40 @@ type updateFlags struct {
 	pidsLimit                             int64
 }
 
-func updateCmd(g *globals) *cobra.Command {
+func updateCmd(g *globals) *command {
 	var u updateFlags
-	cmd := &cobra.Command{
-		Use:   "update [flags] <container-id>",
-		Short: "update container resource constraints",
-		Args:  exactArgs(1, "container id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := u.build(cmd)
-			if err != nil {
-				return err
-			}
-			return g.runtime().Update(args[0], res)
-		},
+	c := newCommand("update", "[flags] <container-id>", "update container resource constraints")
+	c.args = exactArgs(1, "container id")
+	c.run = func(args []string) error {
+		res, err := u.build(c.flags.changed)
+		if err != nil {
+			return err
+		}
+		return g.runtime().Update(args[0], res)
 	}
-	f := cmd.Flags()
-	f.StringVarP(&u.resources, "resources", "r", "", "path to a file with the resources to update (- for stdin), as LinuxResources JSON")
-	f.Uint16Var(&u.blkioWeight, "blkio-weight", 0, "block IO weight (10 to 1000)")
-	f.Uint64Var(&u.cpuPeriod, "cpu-period", 0, "CPU CFS period in microseconds")
-	f.Int64Var(&u.cpuQuota, "cpu-quota", 0, "CPU CFS quota in microseconds")
-	f.Uint64Var(&u.cpuBurst, "cpu-burst", 0, "CPU CFS burst in microseconds")
-	f.Uint64Var(&u.cpuShare, "cpu-share", 0, "CPU shares (relative weight)")
-	f.Uint64Var(&u.cpuRtPeriod, "cpu-rt-period", 0, "CPU realtime period in microseconds")
-	f.Int64Var(&u.cpuRtRuntime, "cpu-rt-runtime", 0, "CPU realtime runtime in microseconds")
-	f.StringVar(&u.cpusetCpus, "cpuset-cpus", "", "CPUs allowed (0-3, 0,1)")
-	f.StringVar(&u.cpusetMems, "cpuset-mems", "", "memory nodes allowed (0-3, 0,1)")
-	f.StringVar(&u.memory, "memory", "", "memory limit (in bytes, or with a unit: 64m)")
-	f.StringVar(&u.memoryReservation, "memory-reservation", "", "memory reservation or soft limit")
-	f.StringVar(&u.memorySwap, "memory-swap", "", "total memory usage (memory + swap); -1 for unlimited")
-	f.StringVar(&u.kernelMemory, "kernel-memory", "", "kernel memory limit (deprecated, refused by cgroup v2 kernels)")
-	f.StringVar(&u.kernelMemoryTCP, "kernel-memory-tcp", "", "kernel memory limit for TCP buffers")
-	f.Int64Var(&u.pidsLimit, "pids-limit", 0, "maximum number of pids allowed in the container")
-	return cmd
+	f := c.flags
+	f.String(&u.resources, "resources", "r", "", "path to a file with the resources to update (- for stdin), as LinuxResources JSON")
+	f.Uint16(&u.blkioWeight, "blkio-weight", "", 0, "block IO weight (10 to 1000)")
+	f.Uint64(&u.cpuPeriod, "cpu-period", "", 0, "CPU CFS period in microseconds")
+	f.Int64(&u.cpuQuota, "cpu-quota", "", 0, "CPU CFS quota in microseconds")
+	f.Uint64(&u.cpuBurst, "cpu-burst", "", 0, "CPU CFS burst in microseconds")
+	f.Uint64(&u.cpuShare, "cpu-share", "", 0, "CPU shares (relative weight)")
+	f.Uint64(&u.cpuRtPeriod, "cpu-rt-period", "", 0, "CPU realtime period in microseconds")
+	f.Int64(&u.cpuRtRuntime, "cpu-rt-runtime", "", 0, "CPU realtime runtime in microseconds")
+	f.String(&u.cpusetCpus, "cpuset-cpus", "", "", "CPUs allowed (0-3, 0,1)")
+	f.String(&u.cpusetMems, "cpuset-mems", "", "", "memory nodes allowed (0-3, 0,1)")
+	f.String(&u.memory, "memory", "", "", "memory limit (in bytes, or with a unit: 64m)")
+	f.String(&u.memoryReservation, "memory-reservation", "", "", "memory reservation or soft limit")
+	f.String(&u.memorySwap, "memory-swap", "", "", "total memory usage (memory + swap); -1 for unlimited")
+	f.String(&u.kernelMemory, "kernel-memory", "", "", "kernel memory limit (deprecated, refused by cgroup v2 kernels)")
+	f.String(&u.kernelMemoryTCP, "kernel-memory-tcp", "", "", "kernel memory limit for TCP buffers")
+	f.Int64(&u.pidsLimit, "pids-limit", "", 0, "maximum number of pids allowed in the container")
+	return c
 }
 
-func (u *updateFlags) build(cmd *cobra.Command) (*specs.LinuxResources, error) {
+// build reads --resources, then each flag that changed reports set: one
+// left out leaves its resource alone, where its zero value would reset it.
+func (u *updateFlags) build(changed func(string) bool) (*specs.LinuxResources, error) {
 	res := &specs.LinuxResources{}
 	if u.resources != "" {
 		var in io.Reader = os.Stdin
@@ -202,7 +193,7 @@ func (u *updateFlags) build(cmd *cobra.Command) (*specs.LinuxResources, error) {
 			return nil, fmt.Errorf("decode resources: %v: %w", err, runtime.ErrInvalid)
 		}
 	}
-	ch := cmd.Flags().Changed
+	ch := changed
 	mem := func() *specs.LinuxMemory {
 		if res.Memory == nil {
 			res.Memory = &specs.LinuxMemory{}
@@ -223,6 +214,8 @@ func (u *updateFlags) build(cmd *cobra.Command) (*specs.LinuxResources, error) {
 		{"memory", u.memory, func() **int64 { return &mem().Limit }},
 		{"memory-reservation", u.memoryReservation, func() **int64 { return &mem().Reservation }},
 		{"memory-swap", u.memorySwap, func() **int64 { return &mem().Swap }},
+		// runc's command line still has it (cgroup v1's memory.kmem.limit_in_bytes).
+		//lint:ignore SA1019 kept for runc's command line
 		{"kernel-memory", u.kernelMemory, func() **int64 { return &mem().Kernel }}, //nolint:staticcheck
 		{"kernel-memory-tcp", u.kernelMemoryTCP, func() **int64 { return &mem().KernelTCP }},
 	}

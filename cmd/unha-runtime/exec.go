@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/spf13/cobra"
 
 	"github.com/unha/unha/internal/runtime"
 )
@@ -27,58 +26,55 @@ type execFlags struct {
 	caps        []string
 }
 
-func execCmd(g *globals) *cobra.Command {
+func execCmd(g *globals) *command {
 	var ef execFlags
-	cmd := &cobra.Command{
-		Use:   "exec [flags] <container-id> <command> [args...]",
-		Short: "execute a new process inside the container",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) < 1 || (ef.processFile == "" && len(args) < 2) {
-				return fmt.Errorf("exec: requires a container id and a command (or --process): %w", runtime.ErrInvalid)
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rt := g.runtime()
-			ef.o.ID = args[0]
-			p, err := ef.process(rt, cmd, args)
-			if err != nil {
-				return err
-			}
-			ef.o.Process = p
-			status, err := rt.Exec(ef.o)
-			if err != nil {
-				return err
-			}
-			if status != 0 {
-				return exitError{status}
-			}
-			return nil
-		},
-	}
-	f := cmd.Flags()
+	c := newCommand("exec", "[flags] <container-id> <command> [args...]", "execute a new process inside the container")
 	// Everything after the container id is the command and its own flags.
-	f.SetInterspersed(false)
-	f.StringVar(&ef.o.ConsoleSocket, "console-socket", "", "path to an AF_UNIX socket which will receive the pty master")
-	f.StringVar(&ef.cwd, "cwd", "", "current working directory in the container")
-	f.StringArrayVarP(&ef.env, "env", "e", nil, "set environment variables")
-	f.StringArrayVar(&ef.envFile, "env-file", nil, "read environment variables from a file")
-	f.BoolVarP(&ef.tty, "tty", "t", false, "allocate a pseudo-TTY")
-	f.StringVarP(&ef.user, "user", "u", "", "UID (format: <uid>[:<gid>])")
-	f.StringArrayVarP(&ef.addGids, "additional-gids", "g", nil, "additional gids")
-	f.StringVarP(&ef.processFile, "process", "p", "", "path to the process.json")
-	f.BoolVarP(&ef.o.Detach, "detach", "d", false, "detach from the container's process")
-	f.StringVar(&ef.o.PidFile, "pid-file", "", "file to write the process id to")
-	f.BoolVar(&ef.noNewPrivs, "no-new-privs", false, "set the no new privileges value for the process")
-	f.StringArrayVarP(&ef.caps, "cap", "c", nil, "add a capability to the bounding set for the process")
-	f.IntVar(&ef.o.PreserveFds, "preserve-fds", 0, "pass N additional file descriptors to the container")
-	return cmd
+	c.stopAtArg = true
+	c.args = func(_ string, args []string) error {
+		if len(args) < 1 || (ef.processFile == "" && len(args) < 2) {
+			return fmt.Errorf("exec: requires a container id and a command (or --process): %w", runtime.ErrInvalid)
+		}
+		return nil
+	}
+	c.run = func(args []string) error {
+		rt := g.runtime()
+		ef.o.ID = args[0]
+		p, err := ef.process(rt, c.flags, args)
+		if err != nil {
+			return err
+		}
+		ef.o.Process = p
+		status, err := rt.Exec(ef.o)
+		if err != nil {
+			return err
+		}
+		if status != 0 {
+			return exitError{status}
+		}
+		return nil
+	}
+	f := c.flags
+	f.String(&ef.o.ConsoleSocket, "console-socket", "", "", "path to an AF_UNIX socket which will receive the pty master")
+	f.String(&ef.cwd, "cwd", "", "", "current working directory in the container")
+	f.StringArray(&ef.env, "env", "e", "set environment variables")
+	f.StringArray(&ef.envFile, "env-file", "", "read environment variables from a file")
+	f.Bool(&ef.tty, "tty", "t", false, "allocate a pseudo-TTY")
+	f.String(&ef.user, "user", "u", "", "UID (format: <uid>[:<gid>])")
+	f.StringArray(&ef.addGids, "additional-gids", "g", "additional gids")
+	f.String(&ef.processFile, "process", "p", "", "path to the process.json")
+	f.Bool(&ef.o.Detach, "detach", "d", false, "detach from the container's process")
+	f.String(&ef.o.PidFile, "pid-file", "", "", "file to write the process id to")
+	f.Bool(&ef.noNewPrivs, "no-new-privs", "", false, "set the no new privileges value for the process")
+	f.StringArray(&ef.caps, "cap", "c", "add a capability to the bounding set for the process")
+	f.Int(&ef.o.PreserveFds, "preserve-fds", "", 0, "pass N additional file descriptors to the container")
+	return c
 }
 
 // process builds the specs.Process: --process replaces everything, as in
 // runc; otherwise the container's own process is the base and the flags
 // change it.
-func (ef *execFlags) process(rt *runtime.Runtime, cmd *cobra.Command, args []string) (*specs.Process, error) {
+func (ef *execFlags) process(rt *runtime.Runtime, f *flagSet, args []string) (*specs.Process, error) {
 	if ef.processFile != "" {
 		b, err := os.ReadFile(ef.processFile)
 		if err != nil {
@@ -88,7 +84,7 @@ func (ef *execFlags) process(rt *runtime.Runtime, cmd *cobra.Command, args []str
 		if err := json.Unmarshal(b, &p); err != nil {
 			return nil, fmt.Errorf("process file %s: %v: %w", ef.processFile, err, runtime.ErrInvalid)
 		}
-		if cmd.Flags().Changed("tty") {
+		if f.changed("tty") {
 			p.Terminal = ef.tty
 		}
 		return &p, nil
