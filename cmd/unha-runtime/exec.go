@@ -40,11 +40,17 @@ func execCmd(g *globals) *command {
 	c.run = func(args []string) error {
 		rt := g.runtime()
 		ef.o.ID = args[0]
-		p, err := ef.process(rt, c.flags, args)
-		if err != nil {
-			return err
+		if ef.processFile != "" {
+			p, err := ef.fromFile(c.flags)
+			if err != nil {
+				return err
+			}
+			ef.o.Process = p
+		} else {
+			// Made from the container's process as exec reads the state,
+			// so the state is read (and its JSON decoded) once.
+			ef.o.Build = func(base specs.Process) (*specs.Process, error) { return ef.inline(base, args[1:]) }
 		}
-		ef.o.Process = p
 		status, err := rt.Exec(ef.o)
 		if err != nil {
 			return err
@@ -71,37 +77,31 @@ func execCmd(g *globals) *command {
 	return c
 }
 
-// process builds the specs.Process: --process replaces everything, as in
-// runc; otherwise the container's own process is the base and the flags
-// change it.
-func (ef *execFlags) process(rt *runtime.Runtime, f *flagSet, args []string) (*specs.Process, error) {
-	if ef.processFile != "" {
-		b, err := os.ReadFile(ef.processFile)
-		if err != nil {
-			return nil, fmt.Errorf("read process file: %w", err)
-		}
-		var p specs.Process
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("process file %s: %v: %w", ef.processFile, err, runtime.ErrInvalid)
-		}
-		if f.changed("tty") {
-			p.Terminal = ef.tty
-		}
-		return &p, nil
-	}
-	st, err := rt.Get(args[0])
+// fromFile reads --process, which replaces the container's process, as
+// in runc.
+func (ef *execFlags) fromFile(f *flagSet) (*specs.Process, error) {
+	b, err := os.ReadFile(ef.processFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read process file: %w", err)
 	}
 	var p specs.Process
-	if st.Config != nil && st.Config.Process != nil {
-		p = *st.Config.Process
-		if p.Capabilities != nil {
-			c := *p.Capabilities
-			p.Capabilities = &c
-		}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("process file %s: %v: %w", ef.processFile, err, runtime.ErrInvalid)
 	}
-	p.Args = args[1:]
+	if f.changed("tty") {
+		p.Terminal = ef.tty
+	}
+	return &p, nil
+}
+
+// inline is the inline form: the container's own process p, with args
+// and changed by the flags.
+func (ef *execFlags) inline(p specs.Process, args []string) (*specs.Process, error) {
+	if p.Capabilities != nil {
+		c := *p.Capabilities
+		p.Capabilities = &c
+	}
+	p.Args = args
 	p.Terminal = ef.tty
 	p.ConsoleSize = nil
 	p.Env = append([]string(nil), p.Env...)

@@ -187,7 +187,8 @@ func mergeResources(dst, src *specs.LinuxResources) {
 		setIf(&m.Limit, s.Limit)
 		setIf(&m.Reservation, s.Reservation)
 		setIf(&m.Swap, s.Swap)
-		setIf(&m.Kernel, s.Kernel) //nolint:staticcheck // recorded as given
+		//lint:ignore SA1019 runc's update still takes --kernel-memory: recorded as given
+		setIf(&m.Kernel, s.Kernel)
 		setIf(&m.KernelTCP, s.KernelTCP)
 		setIf(&m.Swappiness, s.Swappiness)
 		setIf(&m.DisableOOMKiller, s.DisableOOMKiller)

@@ -40,9 +40,7 @@ func inputs(f *Filter, rnd *rand.Rand, thorough int) []seccompData {
 					v|0xffffffff00000000, v&0xffffffff00000000, v+0xffffffff, ^v)
 			}
 		}
-		for _, call := range []uint64{1, 2, 3, 5, 8, 9, 10, 11, 14, 20, 21, 24} {
-			vals = append(vals, call) // socketcall/ipc call numbers
-		}
+		vals = append(vals, 1, 2, 3, 5, 8, 9, 10, 11, 14, 20, 21, 24) // socketcall/ipc call numbers
 	}
 	vals = append(vals, 0, 1, 0xffffffff, 1<<32, ^uint64(0), 0x7fffffff, 0x80000000)
 	slices.Sort(vals)
