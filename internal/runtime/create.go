@@ -39,7 +39,8 @@ type CreateOpts struct {
 	Foreground bool
 	// beforeReserve, if set, runs before the container's state dir is
 	// made (Run waits there for the first part of its signal relay), and
-	// afterSpawn once init runs (Run installs the rest of the relay).
+	// afterSpawn once init has its config (Run installs the rest of the
+	// relay).
 	beforeReserve, afterSpawn func()
 	// keepLock: Created.lock stays held (Run starts the container under
 	// it, without reading back the state it has).
@@ -271,9 +272,6 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.afterSpawn != nil {
-		o.afterSpawn()
-	}
 	defer ch.conn.Close()
 	st.Pid = ch.pid
 	st.InitStart = ch.start
@@ -293,6 +291,13 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 	phase("init started")
 	if err := ch.conn.Send(&initmsg.Msg{Type: initmsg.TypeConfig, Config: cfg}, -1); err != nil {
 		return nil, err
+	}
+	// Only now, with init on its own for milliseconds (Go's start-up,
+	// the rootfs): the rest of Run's signal relay is ~60 round trips to
+	// the Go runtime's signal thread, which would otherwise compete with
+	// sending the config for this machine's two cores.
+	if o.afterSpawn != nil {
+		o.afterSpawn()
 	}
 	created := &Created{State: st, child: ch, cg: cg}
 	compiled := r.compileAsync(filter)

@@ -172,7 +172,27 @@ func startInit(sc *spawnConfig) (*child, error) {
 		}
 		return err
 	}
+	// The cgroups are made while the kernel forks and loads init (Start
+	// returns once the child has exec'd): the constructor waits for them
+	// anyway, and making a dozen v1 cgroups is half a millisecond here.
+	type entered struct {
+		tasks []*os.File
+		err   error
+	}
+	var enterDone chan entered
+	if sc.enter != nil {
+		enterDone = make(chan entered, 1)
+		go func() {
+			tasks, err := sc.enter()
+			enterDone <- entered{tasks, err}
+		}()
+	}
 	if err := start(); err != nil {
+		if enterDone != nil {
+			for _, f := range (<-enterDone).tasks {
+				f.Close()
+			}
+		}
 		return nil, fmt.Errorf("start init: %w", err)
 	}
 	childSock.Close()
@@ -190,7 +210,8 @@ func startInit(sc *spawnConfig) (*child, error) {
 	}
 	switch {
 	case sc.enter != nil:
-		tasks, err := sc.enter()
+		e := <-enterDone
+		tasks, err := e.tasks, e.err
 		if err == nil && sc.cgroupFD != nil && !attr.UseCgroupFD {
 			// clone3 refused CLONE_INTO_CGROUP: the classic way, for
 			// cgroup2, at the price of a grace period.
