@@ -17,7 +17,6 @@ import (
 // it to a usage-style exit.
 var ErrInvalid = errors.New("invalid")
 
-
 // ValidateID refuses container ids that are not `[A-Za-z0-9_.-]+`: the id
 // names a directory under --root and a cgroup, so "..", "/" or "" would
 // reach outside them.
