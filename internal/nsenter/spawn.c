@@ -463,11 +463,12 @@ static int first_child(void *arg)
 	_exit(0);
 }
 
-static void reap(int pid)
+static int reap(int pid)
 {
-	int status;
+	int status = 0;
 	while (wait4(pid, &status, __WALL, NULL) < 0 && errno == EINTR)
 		;
+	return status;
 }
 
 int unha_spawn(struct unha_spawn *s)
@@ -520,7 +521,13 @@ int unha_spawn(struct unha_spawn *s)
 	}
 	if (pid > 0) {
 		if (s->fork) {
-			reap((int)pid);
+			int status = reap((int)pid);
+			// Killed (a fault: every signal is blocked, so the kernel
+			// forces the default action) before it made the process.
+			if (s->step == UNHA_OK && s->pid == 0) {
+				s->step = UNHA_DIED;
+				s->index = status;
+			}
 		} else if (s->step == UNHA_OK) {
 			s->pid = (int)pid;
 		} else {

@@ -44,6 +44,7 @@ enum unha_step {
 	UNHA_LOOKUP_STAT,    // args[0] has a slash: stat failed (errno)
 	UNHA_LOOKUP_ACCESS,  // not executable (errno; EACCES for a directory)
 	UNHA_LOOKUP_PATH,    // not found in $PATH (errno EACCES: found, not executable)
+	UNHA_DIED,           // the first child died without a word; index: its wait status
 };
 
 struct unha_rlimit {

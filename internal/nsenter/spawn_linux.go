@@ -113,6 +113,7 @@ const (
 	StepLookupStat       = Step(C.UNHA_LOOKUP_STAT)
 	StepLookupAccess     = Step(C.UNHA_LOOKUP_ACCESS)
 	StepLookupPath       = Step(C.UNHA_LOOKUP_PATH)
+	StepDied             = Step(C.UNHA_DIED)
 	maxNs, maxCg, maxRl  = C.UNHA_MAX_NS, C.UNHA_MAX_CGFD, C.UNHA_MAX_RLIMITS
 	maxGroupsForSetgroup = 65536 // NGROUPS_MAX
 )
