@@ -20,7 +20,7 @@ type Conn struct {
 }
 
 // Pair makes a connected SOCK_SEQPACKET pair: packets keep their bounds, so
-// a JSON message never arrives torn or glued to the next.
+// a message never arrives torn or glued to the next.
 func Pair() (parent, child *os.File, err error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -50,7 +50,7 @@ func (c *Conn) Close() error { return c.f.Close() }
 
 // Send writes one message, with fd attached when fd >= 0.
 func (c *Conn) Send(m *Msg, fd int) error {
-	b, err := json.Marshal(m)
+	b, err := marshal(m)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,13 @@ func (c *Conn) Recv() (*Msg, *os.File, error) {
 		return nil, nil, io.EOF
 	}
 	var m Msg
-	if err := json.Unmarshal(buf[:n], &m); err != nil {
+	// The constructor (C) speaks JSON; init and the runtime, wire.go.
+	if buf[0] == '{' {
+		err = json.Unmarshal(buf[:n], &m)
+	} else {
+		err = unmarshal(buf[:n], &m)
+	}
+	if err != nil {
 		if file != nil {
 			file.Close()
 		}

@@ -1,6 +1,7 @@
 // Package initmsg is the typed protocol between the runtime and a
 // container's init (or exec helper) over their SOCK_SEQPACKET socketpair.
-// Each packet is one JSON Msg; a packet may carry one fd (SCM_RIGHTS). Both
+// Each packet is one Msg (wire.go; JSON from the C constructor); a packet
+// may carry one fd (SCM_RIGHTS). Both
 // sides import only this small package, so init does not link the
 // lifecycle code, and every failure inside init reaches the caller as an
 // "error" message instead of a bare exit status.
