@@ -154,6 +154,16 @@ func (d *wireDecoder) length() (int, error) {
 	return int(n), nil
 }
 
+// count reads the 0-or-1+len prefix of a slice, map or interface: ok is
+// false for nil (and for an error).
+func (d *wireDecoder) count() (n int, ok bool, err error) {
+	n, err = d.length()
+	if err != nil || n == 0 {
+		return 0, false, err
+	}
+	return n - 1, true, nil
+}
+
 func (d *wireDecoder) value(v reflect.Value) error {
 	switch v.Kind() {
 	case reflect.Bool:
@@ -203,14 +213,10 @@ func (d *wireDecoder) value(v reflect.Value) error {
 		}
 		v.Set(p)
 	case reflect.Slice:
-		n, err := d.length()
-		if err != nil {
+		n, ok, err := d.count()
+		if !ok {
 			return err
 		}
-		if n == 0 {
-			return nil
-		}
-		n--
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			if n > len(d.b) {
 				return errWire
@@ -233,14 +239,10 @@ func (d *wireDecoder) value(v reflect.Value) error {
 			}
 		}
 	case reflect.Map:
-		n, err := d.length()
-		if err != nil {
+		n, ok, err := d.count()
+		if !ok {
 			return err
 		}
-		if n == 0 {
-			return nil
-		}
-		n--
 		t := v.Type()
 		m := reflect.MakeMapWithSize(t, n)
 		for i := 0; i < n; i++ {
@@ -255,14 +257,10 @@ func (d *wireDecoder) value(v reflect.Value) error {
 		}
 		v.Set(m)
 	case reflect.Interface:
-		n, err := d.length()
-		if err != nil {
+		n, ok, err := d.count()
+		if !ok {
 			return err
 		}
-		if n == 0 {
-			return nil
-		}
-		n--
 		if n > len(d.b) {
 			return errWire
 		}
