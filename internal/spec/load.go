@@ -66,9 +66,12 @@ func Load(bundle string) (*specs.Spec, error) {
 // bundle directory.
 func Parse(data []byte, bundle string) (*specs.Spec, error) {
 	var s specs.Spec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("config.json: %s: %w", describeJSONError(data, err), ErrInvalid)
+	if fastDecode(data, &s) != nil {
+		s = specs.Spec{}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&s); err != nil {
+			return nil, fmt.Errorf("config.json: %s: %w", describeJSONError(data, err), ErrInvalid)
+		}
 	}
 	if err := Validate(&s); err != nil {
 		return nil, err

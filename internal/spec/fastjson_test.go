@@ -1,0 +1,274 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// randomize fills v with random values: pointers, slices and maps nil,
+// empty or filled, strings from a small alphabet (sometimes with
+// characters encoding/json escapes), numbers across their whole range.
+func randomize(r *rand.Rand, v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(r.Intn(2) == 0)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x := r.Int63() >> (64 - v.Type().Bits())
+		if r.Intn(2) == 0 {
+			x = -x - 1
+		}
+		v.SetInt(x)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		v.SetUint(r.Uint64() >> (64 - v.Type().Bits()) >> uint(r.Intn(64)))
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(r.NormFloat64())
+	case reflect.String:
+		alphabet := "abcXYZ019/._- :=,"
+		if r.Intn(20) == 0 {
+			alphabet += "\"\\<>&\n\tü€"
+		}
+		var b strings.Builder
+		for i := r.Intn(12); i > 0; i-- {
+			rs := []rune(alphabet)
+			b.WriteRune(rs[r.Intn(len(rs))])
+		}
+		v.SetString(b.String())
+	case reflect.Pointer:
+		if depth > 8 || r.Intn(3) == 0 {
+			return
+		}
+		p := reflect.New(v.Type().Elem())
+		randomize(r, p.Elem(), depth+1)
+		v.Set(p)
+	case reflect.Slice:
+		switch r.Intn(4) {
+		case 0:
+			return
+		case 1:
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			return
+		}
+		n := 1 + r.Intn(3)
+		s := reflect.MakeSlice(v.Type(), n, n)
+		for i := 0; i < n; i++ {
+			randomize(r, s.Index(i), depth+1)
+		}
+		v.Set(s)
+	case reflect.Map:
+		if r.Intn(3) == 0 {
+			return
+		}
+		m := reflect.MakeMap(v.Type())
+		for i := r.Intn(3); i > 0; i-- {
+			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+			randomize(r, k, depth+1)
+			randomize(r, e, depth+1)
+			m.SetMapIndex(k, e)
+		}
+		v.Set(m)
+	case reflect.Interface:
+		if r.Intn(10) == 0 {
+			v.Set(reflect.ValueOf(map[string]any{"a": "b"}))
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			randomize(r, v.Field(i), depth+1)
+		}
+	}
+}
+
+// check decodes doc both ways: where fastDecode succeeds, encoding/json
+// must succeed too and agree. It reports whether the fast path was taken.
+func check(t *testing.T, doc []byte) bool {
+	t.Helper()
+	var want, got specs.Spec
+	stdErr := json.NewDecoder(bytes.NewReader(doc)).Decode(&want)
+	if err := fastDecode(doc, &got); err != nil {
+		return false
+	}
+	if stdErr != nil {
+		t.Fatalf("fastDecode took what encoding/json refuses (%v):\n%s", stdErr, doc)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fastDecode and encoding/json disagree at %s on\n%s", diffPath(reflect.ValueOf(got), reflect.ValueOf(want), "spec"), doc)
+	}
+	return true
+}
+
+// diffPath names the first place a and b differ (nil and empty apart).
+func diffPath(a, b reflect.Value, path string) string {
+	if a.Kind() != b.Kind() {
+		return path + ": kinds"
+	}
+	switch a.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() != b.IsNil() {
+			return path + ": nil vs not"
+		}
+		if a.IsNil() {
+			return ""
+		}
+		return diffPath(a.Elem(), b.Elem(), path)
+	case reflect.Slice:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return path + ": nil or length"
+		}
+		for i := 0; i < a.Len(); i++ {
+			if p := diffPath(a.Index(i), b.Index(i), path+"["+strconv.Itoa(i)+"]"); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		if a.IsNil() != b.IsNil() || a.Len() != b.Len() {
+			return path + ": nil or length"
+		}
+		for _, k := range a.MapKeys() {
+			if p := diffPath(a.MapIndex(k), b.MapIndex(k), path+"["+k.String()+"]"); p != "" {
+				return p
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			if p := diffPath(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name); p != "" {
+				return p
+			}
+		}
+	default:
+		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+			return path + ": " + fmt.Sprint(a.Interface()) + " vs " + fmt.Sprint(b.Interface())
+		}
+	}
+	return ""
+}
+
+// mutate edits a JSON document as a hand or another tool might: keys in
+// other cases, unknown and repeated keys, nulls, values of another type,
+// whitespace, escapes, truncation.
+func mutate(r *rand.Rand, doc []byte) []byte {
+	s := string(doc)
+	for n := 1 + r.Intn(3); n > 0; n-- {
+		if len(s) < 2 {
+			break
+		}
+		i := r.Intn(len(s))
+		switch r.Intn(10) {
+		case 0: // a key (or any string) upper-cased
+			if j := strings.IndexByte(s[i:], '"'); j >= 0 {
+				k := i + j + 1
+				if e := strings.IndexByte(s[k:], '"'); e >= 0 {
+					s = s[:k] + strings.ToUpper(s[k:k+e]) + s[k+e:]
+				}
+			}
+		case 1:
+			s = s[:i]
+		case 2:
+			s = s[:i] + " \n\t" + s[i:]
+		case 3: // an unknown key
+			if j := strings.IndexByte(s[i:], '{'); j >= 0 {
+				k := i + j + 1
+				s = s[:k] + `"zzUnknown":{"a":[1,true,null,"x",{"b":-2.5e3}]},` + s[k:]
+			}
+		case 4: // a value becomes null
+			if j := strings.Index(s[i:], `":`); j >= 0 {
+				k := i + j + 2
+				e := k
+				for e < len(s) && s[e] != ',' && s[e] != '}' {
+					e++
+				}
+				s = s[:k] + "null" + s[e:]
+			}
+		case 5: // a repeated key
+			if j := strings.Index(s[i:], `{"`); j >= 0 {
+				k := i + j + 1
+				if e := strings.Index(s[k:], ","); e >= 0 {
+					s = s[:k] + s[k:k+e+1] + s[k:]
+				}
+			}
+		case 6: // a number becomes a string, or the reverse
+			s = strings.Replace(s[:i], ":1", `:"1"`, 1) + s[i:]
+		case 7:
+			s = s[:i] + `\u0041` + s[i:]
+		case 8:
+			s = strings.Replace(s, ":true", ":1", 1)
+		case 9:
+			s = strings.Replace(s, `":"`, `":["`, 1)
+		}
+	}
+	return []byte(s)
+}
+
+func TestFastDecode(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	fast, total, mutFast := 0, 0, 0
+	for i := 0; i < 3000; i++ {
+		var s specs.Spec
+		randomize(r, reflect.ValueOf(&s).Elem(), 0)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(i%2 == 0)
+		if err := enc.Encode(&s); err != nil {
+			t.Fatal(err)
+		}
+		total++
+		if check(t, buf.Bytes()) {
+			fast++
+		}
+		for j := 0; j < 5; j++ {
+			if check(t, mutate(r, buf.Bytes())) {
+				mutFast++
+			}
+		}
+	}
+	// Plain documents take the fast path; the test would prove nothing if
+	// everything fell back (random specs often hold what falls back: an
+	// escape, a Windows credentialSpec, an embedded block I/O device).
+	if fast < total/20 {
+		t.Errorf("only %d of %d random specs took the fast path", fast, total)
+	}
+	t.Logf("%d of %d random specs and %d of their %d mutations decoded by fastDecode", fast, total, mutFast, 5*total)
+}
+
+// TestFastDecodeDefault: runc's default spec, the common case, takes the
+// fast path.
+func TestFastDecodeDefault(t *testing.T) {
+	b, err := json.MarshalIndent(Default(), "", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !check(t, b) {
+		t.Error("the default spec fell back to encoding/json")
+	}
+}
+
+// TestFastDecodeCases: documents where encoding/json's rules are easy to
+// get wrong; each must fall back or decode exactly as encoding/json does.
+func TestFastDecodeCases(t *testing.T) {
+	for _, doc := range []string{
+		`{"mounts":[{"destination":"/a","type":"x"}],"mounts":[{"destination":"/b"}]}`, // merges in encoding/json
+		`{"process":{"cwd":"/a"},"process":{"args":["x"]}}`,
+		`{"PROCESS":{"CWD":"/a"},"Hostname":"h","hostName":"i"}`,
+		`{"process":null,"linux":{"namespaces":null,"sysctl":{}},"mounts":[]}`,
+		`{"hostname":null,"process":{"terminal":null,"user":{"uid":null}}}`,
+		`{"hostname":"a\nb"}`, `{"hostname":"\u00e9"}`, "{\"hostname\":\"\xff\"}",
+		`{"process":{"user":{"uid":1.0}}}`, `{"process":{"user":{"uid":-1}}}`,
+		`{"process":{"user":{"uid":4294967296}}}`, `{"process":{"oomScoreAdj":-0}}`,
+		`{"process":{"user":{"uid":1e2}}}`, `{"process":{"user":{"uid":01}}}`,
+		`{"process":{"rlimits":[{"type":"RLIMIT_NOFILE","hard":18446744073709551615,"soft":1}]}}`,
+		`{"linux":{"resources":{"blockIO":{"weightDevice":[{"major":8,"minor":0,"weight":10}]}}}}`,
+		`{"windows":{"credentialSpec":{"a":[1]}}}`,
+		`{"hostname":"h"} trailing`, `{"hostname":"h"}{"hostname":"i"}`, `null`, `{}`, ` {"hostname" : "h" } `,
+		`{"hostname":"h",}`, `{"hostname":"h"`, `{"hostname":tru}`, `{"zz":[1,2,{"a":nul}]}`,
+		`{"annotations":{"a":"1","a":"2"}}`, `{"linux":{"sysctl":{"k":1}}}`,
+		`{"process":{"args":"sh"}}`, `{"process":{"terminal":"true"}}`, `{"-":"x"}`,
+	} {
+		check(t, []byte(doc))
+	}
+}
