@@ -129,6 +129,18 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		s.Process.Env = append(s.Process.Env, "LISTEN_FDS="+strconv.Itoa(lfds), "LISTEN_PID=1")
 	}
 
+	// The cgroups are only computed here (they are made after Reserve):
+	// work done while Run's relay takes the fatal signals.
+	res := s.Linux.Resources
+	var cg cgroups.Manager
+	if r.Rootless {
+		cg, res, err = r.rootlessCgroup(s, o.ID)
+	} else {
+		cg, err = cgroups.New(s.Linux.CgroupsPath, o.ID, r.cgroupOpts())
+	}
+	if err != nil {
+		return nil, err
+	}
 	if o.beforeReserve != nil {
 		o.beforeReserve()
 	}
@@ -152,7 +164,6 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 		Config:  s,
 		NoPivot: o.NoPivot,
 	}
-	var cg cgroups.Manager
 	var ch *child
 	var trees map[int]*os.File
 	// saved is the state save running in the background while init
@@ -187,21 +198,13 @@ func (r *Runtime) Create(o CreateOpts) (_ *Created, err error) {
 
 	t0 := time.Now()
 	phase := func(name string) { r.Log.Debug("create", "phase", name, "elapsed", time.Since(t0)) }
-	res := s.Linux.Resources
-	if r.Rootless {
-		cg, res, err = r.rootlessCgroup(s, o.ID)
-	} else {
-		cg, err = cgroups.New(s.Linux.CgroupsPath, o.ID, r.cgroupOpts())
-	}
-	if err != nil {
-		return nil, err
-	}
 	if cg != nil {
 		st.CgroupPaths = cg.Paths()
 	}
 	// Saved before anything exists that must be cleaned up, so that a
-	// runtime killed from here on leaves a state `delete --force` can use.
-	if err := r.Store.Save(st); err != nil {
+	// runtime killed from here on leaves a state `delete --force` can use
+	// (it needs none of the config: see SaveHeader).
+	if err := r.Store.SaveHeader(st); err != nil {
 		return nil, err
 	}
 	phase("state saved")

@@ -184,3 +184,38 @@ func TestOpenNoConfig(t *testing.T) {
 		t.Errorf("corrupt state: %v", err)
 	}
 }
+
+// TestSaveHeader: create's first save leaves the config out, and a read of
+// it is a state without one (what delete --force of a killed create reads).
+func TestSaveHeader(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	l, err := s.Reserve("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	st := &State{
+		State:       specs.State{ID: "c1", Status: specs.StateCreating, Bundle: "/b"},
+		CgroupPaths: map[string]string{"pids": "/sys/fs/cgroup/pids/c1"},
+		Config:      &specs.Spec{Hostname: "h", Process: &specs.Process{Args: []string{"sh"}}},
+	}
+	if err := s.SaveHeader(st); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(s.Root, "c1", stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `"config"`) || strings.Contains(string(b), `"hostname"`) {
+		t.Errorf("the header holds the config: %s", b)
+	}
+	got, err := s.read("c1", wholeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *st
+	want.Config = nil
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("read back\n got %+v\nwant %+v", *got, want)
+	}
+}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"math/rand"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
