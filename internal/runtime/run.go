@@ -45,7 +45,7 @@ func (r *Runtime) Run(o CreateOpts, detach, keep bool) (int, error) {
 		// Every signal is relayed before the container's process runs.
 		relay.waitAll()
 	}
-	err = r.start(c.State)
+	err = r.startRefreshed(c.State)
 	c.lock.Unlock()
 	if err != nil {
 		_ = r.Delete(o.ID, true)
@@ -78,13 +78,15 @@ func (r *Runtime) Run(o CreateOpts, detach, keep bool) (int, error) {
 
 // signalRelay is the foreground runtime's signal relay (run, exec),
 // installed off the critical path: signal.Notify costs a round trip to the
-// Go runtime's signal-mask thread per signal, ~30 µs, ~2 ms for all of
-// them. First, while the caller loads the spec or state, the signals that
-// would end or stop the runtime were they not relayed (the caller waits
-// for those, waitFatal, before it makes anything they would leave behind);
-// the rest, which the Go runtime ignores until then
-// (runtime/sigtab_linux_generic.go), once the container's process is
-// spawned and the runtime mostly waits for it (waitAll). There is no
+// Go runtime's signal-mask thread per signal, 50 to 80 µs here, 2 to 3 ms
+// for all of them. First, while the caller loads the spec or state, the
+// signals that would end the runtime were they not relayed (the caller
+// waits for those, waitFatal, before it makes anything they would leave
+// behind); the rest once the container's process is spawned and the
+// runtime mostly waits for it (waitAll). Until then the Go runtime ignores
+// them (runtime/sigtab_linux_generic.go), but for SIGTSTP, SIGTTIN and
+// SIGTTOU, which stop the runtime as they stop any program: that leaves
+// nothing behind, and they are relayed from before the process runs. There is no
 // signal.Stop at the end (it costs as long again, 1 to 2.5 ms here): the
 // caller is the CLI, which exits right after.
 type signalRelay struct {
@@ -100,8 +102,7 @@ func newSignalRelay() *signalRelay {
 		fatal: make(chan struct{}), all: make(chan struct{}), spawn: make(chan struct{}),
 	}
 	go func() {
-		signal.Notify(r.sigs, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGTERM,
-			unix.SIGPIPE, unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+		signal.Notify(r.sigs, unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGABRT, unix.SIGTERM, unix.SIGPIPE)
 		close(r.fatal)
 		<-r.spawn
 		signal.Notify(r.sigs)

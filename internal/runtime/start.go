@@ -25,6 +25,13 @@ func (r *Runtime) Start(id string) error {
 
 func (r *Runtime) start(st *State) error {
 	r.refresh(st)
+	return r.startRefreshed(st)
+}
+
+// startRefreshed is start for a state whose status is known: Run's, which
+// has held the lock since it created the container (releaseInit still
+// finds an init that died meanwhile, through its pidfd).
+func (r *Runtime) startRefreshed(st *State) error {
 	switch st.Status {
 	case specs.StateCreated:
 	case specs.StateStopped:
