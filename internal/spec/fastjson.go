@@ -159,46 +159,12 @@ func (d *fastDecoder) skip() error {
 	return errFallback
 }
 
-// object reads {"key": value, ...}, calling each with the value next.
-func (d *fastDecoder) object(each func(key []byte) error) error {
-	d.i++ // '{'
+// list reads the comma-separated elements of an object or an array, each
+// by each, up to close.
+func (d *fastDecoder) list(close byte, each func() error) error {
+	d.i++ // '{' or '['
 	d.space()
-	if d.peek() == '}' {
-		d.i++
-		return nil
-	}
-	for {
-		key, err := d.str()
-		if err != nil {
-			return err
-		}
-		d.space()
-		if d.peek() != ':' {
-			return errFallback
-		}
-		d.i++
-		d.space()
-		if err := each(key); err != nil {
-			return err
-		}
-		d.space()
-		switch d.peek() {
-		case ',':
-			d.i++
-			d.space()
-		case '}':
-			d.i++
-			return nil
-		default:
-			return errFallback
-		}
-	}
-}
-
-func (d *fastDecoder) array(each func() error) error {
-	d.i++ // '['
-	d.space()
-	if d.peek() == ']' {
+	if d.peek() == close {
 		d.i++
 		return nil
 	}
@@ -211,7 +177,7 @@ func (d *fastDecoder) array(each func() error) error {
 		case ',':
 			d.i++
 			d.space()
-		case ']':
+		case close:
 			d.i++
 			return nil
 		default:
@@ -219,6 +185,25 @@ func (d *fastDecoder) array(each func() error) error {
 		}
 	}
 }
+
+// object reads {"key": value, ...}, calling each with the value next.
+func (d *fastDecoder) object(each func(key []byte) error) error {
+	return d.list('}', func() error {
+		key, err := d.str()
+		if err != nil {
+			return err
+		}
+		d.space()
+		if d.peek() != ':' {
+			return errFallback
+		}
+		d.i++
+		d.space()
+		return each(key)
+	})
+}
+
+func (d *fastDecoder) array(each func() error) error { return d.list(']', each) }
 
 func (d *fastDecoder) value(v reflect.Value) error {
 	if d.peek() == 'n' {
@@ -316,41 +301,43 @@ func (d *fastDecoder) value(v reflect.Value) error {
 			return errFallback
 		}
 		return nil
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
 		s, err := d.number()
 		if err != nil {
 			return err
 		}
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v.OverflowInt(n) {
-			return errFallback
-		}
-		v.SetInt(n)
-		return nil
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		s, err := d.number()
-		if err != nil {
-			return err
-		}
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil || v.OverflowUint(n) {
-			return errFallback
-		}
-		v.SetUint(n)
-		return nil
+		return setNumber(v, s)
+	}
+	return errFallback
+}
+
+// setNumber stores the JSON number s in v as encoding/json would, or
+// gives up where encoding/json would report an error (not an integer, out
+// of range).
+func setNumber(v reflect.Value, s string) error {
+	switch v.Kind() {
 	case reflect.Float32, reflect.Float64:
-		s, err := d.number()
-		if err != nil {
-			return err
-		}
 		f, err := strconv.ParseFloat(s, v.Type().Bits())
 		if err != nil {
 			return errFallback
 		}
 		v.SetFloat(f)
-		return nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || v.OverflowUint(n) {
+			return errFallback
+		}
+		v.SetUint(n)
+	default:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v.OverflowInt(n) {
+			return errFallback
+		}
+		v.SetInt(n)
 	}
-	return errFallback
+	return nil
 }
 
 // field finds the struct field a key names as encoding/json does: the
