@@ -88,7 +88,7 @@ func stateCmd(g *globals) *command {
 	c := newCommand("state", "<container-id>", "output the state of a container")
 	c.args = exactArgs(1, "container id")
 	c.run = func(args []string) error {
-		st, err := g.runtime().Status(args[0])
+		st, err := g.runtime().Get(args[0])
 		if err != nil {
 			return err
 		}

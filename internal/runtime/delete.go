@@ -18,7 +18,7 @@ import (
 // created container is deleted without force, as runc does: its user
 // process never ran.
 func (r *Runtime) Delete(id string, force bool) error {
-	st, l, err := r.Store.OpenHooks(id, true)
+	st, l, err := r.Store.Open(id, true)
 	if err != nil {
 		if errors.Is(err, ErrNotExist) && force {
 			return nil

@@ -69,7 +69,7 @@ func (r *Runtime) Exec(o ExecOpts) (int, error) {
 	if !o.Detach {
 		relay = newSignalRelay()
 	}
-	st, l, err := r.Store.OpenExec(o.ID)
+	st, l, err := r.Store.Open(o.ID, false)
 	if err != nil {
 		return -1, err
 	}

@@ -50,9 +50,7 @@ func ParseSignal(s string) (unix.Signal, error) {
 // its cgroup. --all on a stopped container is not an error: containerd's
 // shim sends it while cleaning up.
 func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
-	// The config only matters for --all without a cgroup (which pid
-	// namespace is the container's): read it then (see OpenNoConfig).
-	st, l, err := r.Store.OpenNoConfig(id)
+	st, l, err := r.Store.Open(id, false)
 	if err != nil {
 		return err
 	}
@@ -64,11 +62,6 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 			if st.Status == specs.StateStopped {
 				return nil
 			}
-			full, err := r.Store.read(id, wholeConfig)
-			if err != nil {
-				return err
-			}
-			st.Config, st.partial = full.Config, false
 			return signalNoCgroup(st, sig)
 		}
 		if err != nil {

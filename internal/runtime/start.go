@@ -15,7 +15,7 @@ import (
 
 // Start releases a created container's init to execve the user's process.
 func (r *Runtime) Start(id string) error {
-	st, l, err := r.Store.OpenHooks(id, true)
+	st, l, err := r.Store.Open(id, true)
 	if err != nil {
 		return err
 	}

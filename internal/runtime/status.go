@@ -54,20 +54,7 @@ func (r *Runtime) Get(id string) (*State, error) {
 	return st, nil
 }
 
-// Status is Get without the container's config (State.Config is nil): what
-// `state` and `list` print needs none of it.
-func (r *Runtime) Status(id string) (*State, error) {
-	st, l, err := r.Store.OpenNoConfig(id)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Unlock()
-	r.refresh(st)
-	return st, nil
-}
-
-// List returns the state of every container under the root, without
-// their configs (see Status).
+// List returns the state of every container under the root.
 func (r *Runtime) List() ([]*State, error) {
 	ids, err := r.Store.List()
 	if err != nil {
@@ -75,7 +62,7 @@ func (r *Runtime) List() ([]*State, error) {
 	}
 	var out []*State
 	for _, id := range ids {
-		st, err := r.Status(id)
+		st, err := r.Get(id)
 		if err != nil {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,7 +27,7 @@ import (
 // the first one made. It gives up (errFallback) on anything rarer than a
 // plain document: escapes or control characters in strings, invalid UTF-8,
 // a number that does not fit its field, a value of another JSON type than
-// the field's, a repeated key, embedded structs, interfaces, arrays,
+// the field's, a repeated key, embedded pointers, interfaces, arrays,
 // non-string map keys. TestFastDecode
 // checks it against encoding/json on random specs and mutations of them.
 func fastDecode(data []byte, v any) error {
@@ -41,6 +42,20 @@ func fastDecode(data []byte, v any) error {
 
 var errFallback = errors.New("use encoding/json")
 
+// DecodeFast is fastDecode for the runtime's own JSON files (state.json),
+// with json.Unmarshal's rule that nothing but space may follow the value.
+// It reports whether it decoded data into v; if not, v may be half filled
+// and the caller resets it and uses encoding/json.
+func DecodeFast(data []byte, v any) bool {
+	d := &fastDecoder{b: data}
+	d.space()
+	if d.value(reflect.ValueOf(v).Elem()) != nil {
+		return false
+	}
+	d.space()
+	return d.i == len(d.b)
+}
+
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
@@ -49,6 +64,9 @@ var (
 type fastDecoder struct {
 	b []byte
 	i int
+	// fields caches structFields per type for this document (a process
+	// decodes one or two).
+	fields map[reflect.Type][]sfield
 }
 
 func (d *fastDecoder) space() {
@@ -78,26 +96,66 @@ func (d *fastDecoder) literal(word string) bool {
 	return true
 }
 
-// str reads a string with no escapes and no control characters, in valid
-// UTF-8, and returns its bytes (not copied).
+// str reads a string in valid UTF-8 with no control characters and
+// returns its bytes (not copied when it has no escapes). Of the escapes it
+// takes the one-letter ones and \uXXXX outside the surrogates, which is
+// all json.Marshal writes for valid UTF-8 (\u003c for <, say).
 func (d *fastDecoder) str() ([]byte, error) {
 	if d.peek() != '"' {
 		return nil, errFallback
 	}
 	start := d.i + 1
+	var out []byte // once an escape is met
 	for j := start; j < len(d.b); j++ {
 		c := d.b[j]
-		if c == '"' {
+		switch {
+		case c == '"':
 			s := d.b[start:j]
+			if out != nil {
+				s = append(out, s...)
+			}
 			if !utf8.Valid(s) {
 				return nil, errFallback
 			}
 			d.i = j + 1
 			return s, nil
+		case c < 0x20:
+			return nil, errFallback
+		case c != '\\':
+			continue
 		}
-		if c == '\\' || c < 0x20 {
+		out = append(out, d.b[start:j]...)
+		if j+1 >= len(d.b) {
 			return nil, errFallback
 		}
+		switch e := d.b[j+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			if j+6 > len(d.b) {
+				return nil, errFallback
+			}
+			r, err := strconv.ParseUint(string(d.b[j+2:j+6]), 16, 32)
+			if err != nil || r >= 0xd800 && r < 0xe000 {
+				return nil, errFallback
+			}
+			out = utf8.AppendRune(out, rune(r))
+			j += 4
+		default:
+			return nil, errFallback
+		}
+		j++
+		start = j + 1
 	}
 	return nil, errFallback
 }
@@ -206,6 +264,25 @@ func (d *fastDecoder) object(each func(key []byte) error) error {
 func (d *fastDecoder) array(each func() error) error { return d.list(']', each) }
 
 func (d *fastDecoder) value(v reflect.Value) error {
+	if v.Kind() != reflect.Pointer && v.CanAddr() {
+		// A type with its own UnmarshalJSON (time.Time, in state.json)
+		// gets the value's text, null included, as encoding/json gives
+		// it; one with UnmarshalText is encoding/json's to decode.
+		pt := v.Addr().Type()
+		if pt.Implements(jsonUnmarshaler) {
+			start := d.i
+			if err := d.skip(); err != nil {
+				return err
+			}
+			if v.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(d.b[start:d.i]) != nil {
+				return errFallback
+			}
+			return nil
+		}
+		if pt.Implements(textUnmarshaler) {
+			return errFallback
+		}
+	}
 	if d.peek() == 'n' {
 		if !d.literal("null") {
 			return errFallback
@@ -216,11 +293,6 @@ func (d *fastDecoder) value(v reflect.Value) error {
 		}
 		return nil
 	}
-	// A type with its own UnmarshalJSON or UnmarshalText (specs-go has
-	// none today) is encoding/json's to decode.
-	if v.CanAddr() && (v.Addr().Type().Implements(jsonUnmarshaler) || v.Addr().Type().Implements(textUnmarshaler)) {
-		return errFallback
-	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -228,23 +300,28 @@ func (d *fastDecoder) value(v reflect.Value) error {
 		}
 		return d.value(v.Elem())
 	case reflect.Struct:
-		if d.peek() != '{' || v.NumField() > 64 {
+		if d.peek() != '{' {
 			return errFallback
 		}
-		// Embedded structs promote their fields by encoding/json's
-		// dominance rules (specs-go's block I/O devices embed one).
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			if t.Field(i).Anonymous {
+		fields, ok := d.fields[v.Type()]
+		if !ok {
+			if fields, ok = structFields(v.Type()); !ok {
 				return errFallback
 			}
+			if d.fields == nil {
+				d.fields = map[reflect.Type][]sfield{}
+			}
+			d.fields[v.Type()] = fields
+		}
+		if len(fields) > 64 {
+			return errFallback
 		}
 		// A key given twice decodes, in encoding/json, into what the first
 		// made, slices included (their old elements merge with the new):
 		// not worth copying.
 		var seen uint64
 		return d.object(func(key []byte) error {
-			f, i, ok := field(v, key)
+			i, ok := match(fields, key)
 			if !ok {
 				return d.skip()
 			}
@@ -252,7 +329,7 @@ func (d *fastDecoder) value(v reflect.Value) error {
 				return errFallback
 			}
 			seen |= 1 << i
-			return d.value(f)
+			return d.value(v.FieldByIndex(fields[i].index))
 		})
 	case reflect.Map:
 		if d.peek() != '{' || v.Type().Key().Kind() != reflect.String {
@@ -340,38 +417,114 @@ func setNumber(v reflect.Value, s string) error {
 	return nil
 }
 
-// field finds the struct field a key names as encoding/json does: the
-// field whose name is key exactly, else the first whose name matches it
-// case-insensitively (bytes.EqualFold, as encoding/json's foldName). The
-// name is the json tag's, else the Go field's; "-" fields and unexported
-// ones are never matched (a struct with embedded ones never gets here).
-func field(v reflect.Value, key []byte) (reflect.Value, int, bool) {
-	t := v.Type()
-	fold := -1
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		name := f.Name
-		if tag, ok := f.Tag.Lookup("json"); ok {
-			n, _, _ := strings.Cut(tag, ",")
-			if n == "-" && !strings.Contains(tag, ",") {
+// sfield is a struct field as encoding/json names it.
+type sfield struct {
+	name  string
+	index []int // v.FieldByIndex
+}
+
+// structFields lists t's fields as encoding/json's typeFields does, in
+// index order: the json tag's name, else the Go name; "-" and unexported
+// fields left out; the fields of an untagged embedded struct promoted,
+// and of several with one name the shallowest kept (a tagged one before
+// an untagged one at the same depth; two alike hide each other). ok is
+// false for what it does not follow: an embedded pointer, one struct
+// embedded twice at a depth.
+func structFields(t reflect.Type) ([]sfield, bool) {
+	type cand struct {
+		sfield
+		tagged bool
+	}
+	type level struct {
+		t     reflect.Type
+		index []int
+	}
+	var all []cand
+	visited := map[reflect.Type]bool{}
+	for cur := []level{{t, nil}}; len(cur) > 0; {
+		var next []level
+		seen := map[reflect.Type]bool{}
+		for _, l := range cur {
+			if visited[l.t] {
 				continue
 			}
-			if n != "" {
-				name = n
+			visited[l.t] = true
+			for i := 0; i < l.t.NumField(); i++ {
+				f := l.t.Field(i)
+				tag := f.Tag.Get("json")
+				if tag == "-" {
+					continue
+				}
+				name, _, _ := strings.Cut(tag, ",")
+				index := append(l.index[:len(l.index):len(l.index)], i)
+				if f.Anonymous {
+					if f.Type.Kind() == reflect.Pointer {
+						return nil, false
+					}
+					if name == "" && f.Type.Kind() == reflect.Struct {
+						if seen[f.Type] {
+							return nil, false
+						}
+						seen[f.Type] = true
+						next = append(next, level{f.Type, index})
+						continue
+					}
+				}
+				if !f.IsExported() {
+					continue
+				}
+				c := cand{sfield{name, index}, name != ""}
+				if name == "" {
+					c.name = f.Name
+				}
+				all = append(all, c)
 			}
 		}
-		if name == string(key) {
-			return v.Field(i), i, true
+		cur = next
+	}
+	// Dominance, per name: encoding/json's sort by name, depth, tag.
+	slices.SortStableFunc(all, func(a, b cand) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
 		}
-		if fold < 0 && bytes.EqualFold([]byte(name), key) {
+		if c := len(a.index) - len(b.index); c != 0 {
+			return c
+		}
+		if a.tagged != b.tagged {
+			if a.tagged {
+				return -1
+			}
+			return 1
+		}
+		return slices.Compare(a.index, b.index)
+	})
+	var out []sfield
+	for i := 0; i < len(all); {
+		j := i + 1
+		for j < len(all) && all[j].name == all[i].name {
+			j++
+		}
+		if j-i == 1 || len(all[i].index) != len(all[i+1].index) || all[i].tagged != all[i+1].tagged {
+			out = append(out, all[i].sfield)
+		}
+		i = j
+	}
+	slices.SortFunc(out, func(a, b sfield) int { return slices.Compare(a.index, b.index) })
+	return out, true
+}
+
+// match finds the field a key names as encoding/json does: the one whose
+// name is key exactly, else the first (in index order) whose name matches
+// it case-insensitively (bytes.EqualFold, as encoding/json's foldName).
+func match(fields []sfield, key []byte) (int, bool) {
+	fold := -1
+	for i, f := range fields {
+		if f.name == string(key) {
+			return i, true
+		}
+		if fold < 0 && bytes.EqualFold([]byte(f.name), key) {
 			fold = i
 		}
 	}
-	if fold >= 0 {
-		return v.Field(fold), fold, true
-	}
-	return reflect.Value{}, 0, false
+	return fold, fold >= 0
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -142,8 +143,9 @@ func diffPath(a, b reflect.Value, path string) string {
 			}
 		}
 	default:
-		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
-			return path + ": " + fmt.Sprint(a.Interface()) + " vs " + fmt.Sprint(b.Interface())
+		// fmt prints values reflect will not hand out (unexported fields).
+		if x, y := fmt.Sprint(a), fmt.Sprint(b); x != y {
+			return path + ": " + x + " vs " + y
 		}
 	}
 	return ""
@@ -270,5 +272,65 @@ func TestFastDecodeCases(t *testing.T) {
 		`{"process":{"args":"sh"}}`, `{"process":{"terminal":"true"}}`, `{"-":"x"}`,
 	} {
 		check(t, []byte(doc))
+	}
+}
+
+type domA struct {
+	X int `json:"x"`
+	Y int
+	W int
+}
+
+type domB struct {
+	X int
+	Z int `json:"y"`
+	W int
+}
+
+// domState has what state.json has and specs.Spec lacks, and embedded
+// structs whose names collide, for encoding/json's dominance rules.
+type domState struct {
+	domA
+	domB
+	Y    string
+	When time.Time  `json:"when"`
+	Ptr  *time.Time `json:"ptr"`
+	specs.State
+}
+
+// TestDecodeFast: DecodeFast against json.Unmarshal on documents for
+// domState: promoted and hidden fields, a MarshalJSON type, escapes,
+// trailing data.
+func TestDecodeFast(t *testing.T) {
+	fast := 0
+	for _, doc := range []string{
+		`{"x":1,"X":2,"y":3,"Y":"s","W":4,"w":5,"id":"c","status":"running","pid":7,"annotations":{"a":"b"}}`,
+		`{"when":"2026-12-03T19:00:00.000000123+01:00","ptr":"2026-12-03T19:00:00Z","ociVersion":"1.3.0"}`,
+		`{"when":null,"ptr":null}`, `{"when":"bad"}`, `{"when":1}`,
+		`{"Y":"a\u003cb\u0026c\n\"d\\\/"}`, `{"Y":"\ud83d\ude00"}`, `{"Y":"\u12"}`, `{"Y":"\q"}`,
+		`{"Y":"s"} `, `{"Y":"s"} x`, `{"bundle":"/b","BUNDLE":"/c"}`,
+	} {
+		var want, got domState
+		stdErr := json.Unmarshal([]byte(doc), &want)
+		if !DecodeFast([]byte(doc), &got) {
+			continue
+		}
+		fast++
+		if stdErr != nil {
+			t.Errorf("DecodeFast took what json.Unmarshal refuses (%v): %s", stdErr, doc)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("DecodeFast and json.Unmarshal disagree at %s on %s", diffPath(reflect.ValueOf(got), reflect.ValueOf(want), "x"), doc)
+		}
+	}
+	// The plain ones: the first three, the escapes, the trailing space
+	// (bundle in two cases is one field given twice).
+	if fast != 5 {
+		t.Errorf("%d documents took the fast path, want 5", fast)
+	}
+	var st domState
+	if !DecodeFast([]byte(`{"x":1,"when":"2026-12-03T19:00:00Z","Y":"a\u003cb"}`), &st) || st.domA.X != 1 || st.Y != "a<b" || st.When.Year() != 2026 {
+		t.Errorf("DecodeFast did not take a plain state: %+v", st)
 	}
 }
