@@ -130,8 +130,6 @@ func (s *Store) Reserve(id string) (*Lock, error) {
 	return l, nil
 }
 
-// Open locks an existing container's directory (exclusive or shared) and
-// reads its state.
 // Open locks the container's directory (shared, or exclusive) and reads
 // its state, config included: spec.DecodeFast reads a whole state in less
 // time than encoding/json's first decode of a part of one (~0.2 ms for
