@@ -20,16 +20,18 @@ import (
 // field table (tags parsed, names sorted and indexed) for every struct type
 // it meets, ~0.8 ms for a specs.Spec here, and the runtime decodes one cold
 // config per container. This walks the same types by reflection with no
-// tables: a key is matched against the struct's fields as encoding/json
-// matches it (the exact name, else the first case-insensitive match), an
-// unknown key's value is checked and skipped, null leaves values alone and
-// sets pointers, slices and maps to nil, a repeated key decodes into what
-// the first one made. It gives up (errFallback) on anything rarer than a
-// plain document: escapes or control characters in strings, invalid UTF-8,
-// a number that does not fit its field, a value of another JSON type than
-// the field's, a repeated key, embedded pointers, interfaces, arrays,
-// non-string map keys. TestFastDecode
-// checks it against encoding/json on random specs and mutations of them.
+// shared tables, by encoding/json's rules: a key matches a field's name
+// exactly, else the first case-insensitively; embedded structs' fields are
+// promoted by its dominance rules; an unknown key's value is checked and
+// skipped; null leaves values alone and sets pointers, slices and maps to
+// nil; a json.Unmarshaler gets its value's text. It gives up (errFallback)
+// on what is rarer than the documents json.Marshal and people write:
+// escapes other than the one-letter ones and \uXXXX outside the
+// surrogates, control characters, invalid UTF-8, a number that does not
+// fit its field, a value of another JSON type than the field's, a repeated
+// key, embedded pointers, interfaces, arrays, non-string map keys, text
+// unmarshalers. TestFastDecode checks it against encoding/json on random
+// specs and mutations of them.
 func fastDecode(data []byte, v any) error {
 	d := &fastDecoder{b: data}
 	d.space()
