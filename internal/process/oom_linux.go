@@ -13,8 +13,8 @@ import (
 // to /proc/<pid>/oom_score_adj. The value belongs to the whole process and
 // is inherited across fork and execve.
 func SetOOMScoreAdj(pid, v int) error {
-	if v < -1000 || v > 1000 {
-		return fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", v)
+	if err := CheckOOMScoreAdj(v); err != nil {
+		return err
 	}
 	who := "self"
 	if pid != 0 {
@@ -28,6 +28,14 @@ func SetOOMScoreAdj(pid, v int) error {
 	defer f.Close()
 	if _, err := f.WriteString(strconv.Itoa(v)); err != nil {
 		return OOMScoreAdjError(v, err)
+	}
+	return nil
+}
+
+// CheckOOMScoreAdj refuses a value proc(5) does not take.
+func CheckOOMScoreAdj(v int) error {
+	if v < -1000 || v > 1000 {
+		return fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", v)
 	}
 	return nil
 }

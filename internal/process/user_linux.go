@@ -29,12 +29,9 @@ const DefaultUmask = 0o022
 // umask lives in the fs_struct, shared by all threads unless the thread
 // did unshare(CLONE_FS).
 func SetUser(u specs.User) error {
-	mask := uint32(DefaultUmask)
-	if u.Umask != nil {
-		if *u.Umask > 0o777 {
-			return fmt.Errorf("process.user.umask: %#o is not a permission mask", *u.Umask)
-		}
-		mask = *u.Umask
+	mask, err := Umask(u)
+	if err != nil {
+		return err
 	}
 	if err := setGroups(u.AdditionalGids); err != nil {
 		return err
@@ -47,6 +44,17 @@ func SetUser(u specs.User) error {
 	}
 	unix.Umask(int(mask))
 	return nil
+}
+
+// Umask is u's umask, DefaultUmask when it has none.
+func Umask(u specs.User) (uint32, error) {
+	if u.Umask == nil {
+		return DefaultUmask, nil
+	}
+	if *u.Umask > 0o777 {
+		return 0, fmt.Errorf("process.user.umask: %#o is not a permission mask", *u.Umask)
+	}
+	return *u.Umask, nil
 }
 
 // setGroups sets exactly gids as the supplementary groups: an empty list

@@ -140,8 +140,8 @@ func openHostProc() (int, error) {
 func (r *Runtime) directAttrs(sp *nsenter.Spawn, st *State, p *specs.Process, sched *process.Sched) ([]process.Rlimit, error) {
 	if p.OOMScoreAdj != nil {
 		v := *p.OOMScoreAdj
-		if v < -1000 || v > 1000 {
-			return nil, fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", v)
+		if err := process.CheckOOMScoreAdj(v); err != nil {
+			return nil, err
 		}
 		sp.OOMScoreAdj = &v
 	}
@@ -213,12 +213,10 @@ func (r *Runtime) directUser(sp *nsenter.Spawn, p *specs.Process) (caps.Plan, er
 		}
 	}
 	u := p.User
-	sp.UID, sp.GID, sp.Groups, sp.Umask = u.UID, u.GID, u.AdditionalGids, process.DefaultUmask
-	if u.Umask != nil {
-		if *u.Umask > 0o777 {
-			return caps.Plan{}, fmt.Errorf("process.user.umask: %#o is not a permission mask", *u.Umask)
-		}
-		sp.Umask = *u.Umask
+	sp.UID, sp.GID, sp.Groups = u.UID, u.GID, u.AdditionalGids
+	var err error
+	if sp.Umask, err = process.Umask(u); err != nil {
+		return caps.Plan{}, err
 	}
 	// No capabilities in the config means none at all, not the runtime's.
 	c := p.Capabilities
@@ -288,10 +286,7 @@ func describeSpawn(e *nsenter.Error, sp *nsenter.Spawn, plan *namespaces.Plan, t
 	case nsenter.StepCwdOutside:
 		return fmt.Errorf("cwd %q is outside the container's root: %w", sp.Cwd, unix.EPERM)
 	case nsenter.StepSeccomp:
-		if errno == unix.EACCES {
-			return fmt.Errorf("load seccomp filter: seccomp: load filter (set no_new_privs or hold CAP_SYS_ADMIN): %w", sys("seccomp"))
-		}
-		return fmt.Errorf("load seccomp filter: seccomp: load filter: %w", sys("seccomp"))
+		return fmt.Errorf("load seccomp filter: %w", seccomp.LoadError(errno, sp.SeccompFlags))
 	case nsenter.StepKeepCaps:
 		return sys("prctl PR_SET_KEEPCAPS")
 	case nsenter.StepSetgroups:

@@ -53,12 +53,8 @@ func (p *Program) Load() (int, error) {
 		uintptr(p.Flags), uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(insns)
 	switch {
-	case errno == unix.EACCES:
-		return -1, fmt.Errorf("seccomp: load filter (set no_new_privs or hold CAP_SYS_ADMIN): %w", os.NewSyscallError("seccomp", errno))
-	case errno == unix.ESRCH && p.Flags&unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH != 0:
-		return -1, fmt.Errorf("seccomp: load filter: a thread could not be synchronised (TSYNC): %w", os.NewSyscallError("seccomp", errno))
 	case errno != 0:
-		return -1, fmt.Errorf("seccomp: load filter: %w", os.NewSyscallError("seccomp", errno))
+		return -1, LoadError(errno, p.Flags)
 	case p.Notify():
 		return int(r), nil
 	case r != 0:
@@ -67,6 +63,19 @@ func (p *Program) Load() (int, error) {
 		return -1, fmt.Errorf("seccomp: load filter: thread %d could not be synchronised (TSYNC)", r)
 	}
 	return -1, nil
+}
+
+// LoadError words seccomp(2) refusing a filter loaded with flags: Load's
+// error, and the exec spawner's, which loads the same program in C.
+func LoadError(errno unix.Errno, flags uint) error {
+	sys := os.NewSyscallError("seccomp", errno)
+	switch {
+	case errno == unix.EACCES:
+		return fmt.Errorf("seccomp: load filter (set no_new_privs or hold CAP_SYS_ADMIN): %w", sys)
+	case errno == unix.ESRCH && flags&unix.SECCOMP_FILTER_FLAG_TSYNC_ESRCH != 0:
+		return fmt.Errorf("seccomp: load filter: a thread could not be synchronised (TSYNC): %w", sys)
+	}
+	return fmt.Errorf("seccomp: load filter: %w", sys)
 }
 
 var flagBits = map[specs.LinuxSeccompFlag]uint{
