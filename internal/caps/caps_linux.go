@@ -44,7 +44,7 @@ func readLastCap() (Cap, error) {
 func DropBounding(p Plan) error {
 	for _, c := range (upTo(p.Last) &^ p.Bounding).Caps() {
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil {
-			return fmt.Errorf("drop %s from the bounding set: %w", c, os.NewSyscallError("prctl PR_CAPBSET_DROP", err))
+			return DropError(c, err)
 		}
 	}
 	return nil
@@ -72,8 +72,7 @@ func Apply(p Plan) error {
 	// old inheritable and permitted sets. After setuid with keepcaps the
 	// permitted set is still the runtime's, so any plan within it works.
 	if err := set(sets{effective: p.Effective, permitted: p.Permitted, inheritable: p.Inheritable}); err != nil {
-		return fmt.Errorf("set capabilities (effective %s, permitted %s, inheritable %s): %w",
-			p.Effective.Hex(), p.Permitted.Hex(), p.Inheritable.Hex(), err)
+		return SetError(p, err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
 		// Kernels before 4.3 have no ambient set: fine if none is asked for.
@@ -84,10 +83,31 @@ func Apply(p Plan) error {
 	}
 	for _, c := range p.Ambient.Caps() {
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c), 0, 0); err != nil {
-			return fmt.Errorf("raise ambient %s: %w", c, os.NewSyscallError("prctl PR_CAP_AMBIENT_RAISE", err))
+			return AmbientError(c, err)
 		}
 	}
 	return nil
+}
+
+// DropError, SetError and AmbientError word the failures of DropBounding
+// and Apply, for them and for the exec spawner, which makes the same calls
+// in C.
+func DropError(c Cap, err error) error {
+	return fmt.Errorf("drop %s from the bounding set: %w", c, os.NewSyscallError("prctl PR_CAPBSET_DROP", err))
+}
+
+// SetError: see DropError. err is capset(2)'s (wrapped or not).
+func SetError(p Plan, err error) error {
+	if _, ok := err.(*os.SyscallError); !ok {
+		err = os.NewSyscallError("capset", err)
+	}
+	return fmt.Errorf("set capabilities (effective %s, permitted %s, inheritable %s): %w",
+		p.Effective.Hex(), p.Permitted.Hex(), p.Inheritable.Hex(), err)
+}
+
+// AmbientError: see DropError.
+func AmbientError(c Cap, err error) error {
+	return fmt.Errorf("raise ambient %s: %w", c, os.NewSyscallError("prctl PR_CAP_AMBIENT_RAISE", err))
 }
 
 type sets struct{ effective, permitted, inheritable Set }

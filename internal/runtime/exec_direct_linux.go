@@ -280,7 +280,7 @@ func describeSpawn(e *nsenter.Error, sp *nsenter.Spawn, plan *namespaces.Plan, t
 	case nsenter.StepPersonalityKept:
 		return fmt.Errorf("linux.personality: kernel kept %#x instead of %#x", uint32(e.Index), *sp.Personality)
 	case nsenter.StepBounding:
-		return fmt.Errorf("drop %s from the bounding set: %w", caps.Cap(e.Index), sys("prctl PR_CAPBSET_DROP"))
+		return caps.DropError(caps.Cap(e.Index), errno)
 	case nsenter.StepChdir:
 		return fmt.Errorf("chdir to cwd (%q) set in config.json failed: %w", sp.Cwd, errno)
 	case nsenter.StepCwdOutside:
@@ -298,12 +298,11 @@ func describeSpawn(e *nsenter.Error, sp *nsenter.Spawn, plan *namespaces.Plan, t
 	case nsenter.StepSetuid:
 		return fmt.Errorf("process.user.uid: setresuid %d: %w", sp.UID, sys("setresuid"))
 	case nsenter.StepCapset:
-		return fmt.Errorf("set capabilities (effective %s, permitted %s, inheritable %s): %w",
-			cp.Effective.Hex(), cp.Permitted.Hex(), cp.Inheritable.Hex(), sys("capset"))
+		return caps.SetError(cp, errno)
 	case nsenter.StepAmbientClear:
 		return sys("prctl PR_CAP_AMBIENT_CLEAR_ALL")
 	case nsenter.StepAmbient:
-		return fmt.Errorf("raise ambient %s: %w", caps.Cap(e.Index), sys("prctl PR_CAP_AMBIENT_RAISE"))
+		return caps.AmbientError(caps.Cap(e.Index), errno)
 	case nsenter.StepNoNewPrivs:
 		return sys("prctl no_new_privs")
 	case nsenter.StepCloseRange:
