@@ -9,15 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// compilerVersion numbers the output of this package's compiler. Bump it
-// whenever the BPF generated for some filter changes: it is part of the key
-// of the runtime's cache of compiled programs.
-const compilerVersion = 1
-
-// LibraryVersion names the compiler that turns filters into BPF, for keys of
-// compiled-filter caches: another version may compile differently.
-func LibraryVersion() string { return fmt.Sprintf("unha-bpf %d", compilerVersion) }
-
 // Load plans s and loads it into the calling process; see Program.Load.
 // It returns -1 and no error when s asks for no filter.
 func Load(s *specs.LinuxSeccomp) (notifyFd int, err error) {

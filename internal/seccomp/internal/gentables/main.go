@@ -4,8 +4,8 @@
 // knows, its AUDIT_ARCH value, word size, byte order and the number of every
 // syscall name, as the installed libseccomp resolves them. The pure-Go
 // compiler uses the tables instead of linking libseccomp; run it (go
-// generate ./internal/seccomp) after a libseccomp upgrade, and bump
-// compilerVersion when the output changes. It needs cgo and libseccomp-dev.
+// generate ./internal/seccomp) after a libseccomp upgrade. It needs cgo and
+// libseccomp-dev.
 //
 // libseccomp 2.5 knows one list of names for all architectures: a name a
 // given architecture lacks resolves to a negative pseudo-syscall number
