@@ -285,8 +285,10 @@ func TestSendFdListener(t *testing.T) {
 	}
 }
 
+// listenUnix listens at path, through /proc/self/fd of its directory when
+// path is longer than sockaddr_un's 107 bytes.
 func listenUnix(path string) (*net.UnixListener, error) {
-	if len(path) <= maxSunPath {
+	if len(path) <= 107 {
 		return net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	}
 	d, err := os.Open(filepath.Dir(path))

@@ -3,12 +3,12 @@ package console
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
-	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unha/unha/internal/unixsock"
 )
 
 // maxNameLen is the largest payload a receiver must accept. runc sends the
@@ -17,13 +17,10 @@ import (
 // name the same way.
 const maxNameLen = 4095
 
-// maxSunPath is the room for a path in sockaddr_un (108 bytes with its NUL).
-const maxSunPath = 107
-
 // SendFd connects to the unix socket at socketPath (the --console-socket of
 // the OCI command line) and sends f over it with SendFdConn.
 func SendFd(socketPath string, f *os.File) error {
-	conn, err := dialUnix(socketPath)
+	conn, err := unixsock.Dial(socketPath)
 	if err != nil {
 		return fmt.Errorf("connect to console socket %s: %w", socketPath, err)
 	}
@@ -34,32 +31,13 @@ func SendFd(socketPath string, f *os.File) error {
 	return nil
 }
 
-// dialUnix connects to a stream socket. Paths longer than sockaddr_un allows
-// are reached through /proc/self/fd/N of their parent directory, which keeps
-// deep bundle and state directories usable.
-func dialUnix(path string) (*net.UnixConn, error) {
-	if len(path) <= maxSunPath {
-		return net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
-	}
-	dir, err := unix.Open(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: filepath.Dir(path), Err: err}
-	}
-	defer unix.Close(dir)
-	short := "/proc/self/fd/" + strconv.Itoa(dir) + "/" + filepath.Base(path)
-	if len(short) > maxSunPath {
-		return nil, fmt.Errorf("dial %s: socket name too long", path)
-	}
-	return net.DialUnix("unix", nil, &net.UnixAddr{Name: short, Net: "unix"})
-}
-
 // SendFdConn sends f over conn as a single SCM_RIGHTS message whose data is
 // f's name, the framing runc uses and go-runc and conmon expect: exactly one
 // descriptor, name shorter than 4096 bytes.
 //
 // On a SOCK_STREAM socket the kernel may glue earlier data to the name;
 // sockets that also carry other messages should be SOCK_SEQPACKET.
-func SendFdConn(conn *net.UnixConn, f *os.File) error {
+func SendFdConn(conn syscall.Conn, f *os.File) error {
 	name := f.Name()
 	if len(name) > maxNameLen {
 		name = name[:maxNameLen]
@@ -70,7 +48,7 @@ func SendFdConn(conn *net.UnixConn, f *os.File) error {
 	}
 	var werr error
 	err := withFd(f, func(fd int) error {
-		_, _, werr = conn.WriteMsgUnix([]byte(name), unix.UnixRights(fd), nil)
+		_, werr = unixsock.SendRights(conn, []byte(name), fd)
 		return nil
 	})
 	if err != nil {
@@ -84,14 +62,14 @@ func SendFdConn(conn *net.UnixConn, f *os.File) error {
 
 // RecvFd receives one descriptor sent by SendFdConn (or runc) and returns it
 // as a file named by the message's data. The descriptor arrives close-on-exec
-// (net uses MSG_CMSG_CLOEXEC). A message carrying more than one descriptor,
+// (MSG_CMSG_CLOEXEC). A message carrying more than one descriptor,
 // or a truncated one, is an error and every received descriptor is closed.
-func RecvFd(conn *net.UnixConn) (*os.File, error) {
+func RecvFd(conn syscall.Conn) (*os.File, error) {
 	name := make([]byte, maxNameLen+1)
 	// Room for a few descriptors so that a sender passing more than one is
 	// detected rather than silently truncated.
 	oob := make([]byte, unix.CmsgSpace(4*4))
-	n, oobn, flags, _, err := conn.ReadMsgUnix(name, oob)
+	n, oobn, flags, err := unixsock.Recv(conn, name, oob)
 	if err != nil {
 		return nil, fmt.Errorf("receive fd: %w", err)
 	}

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/unha/unha/internal/unixsock"
 )
 
 // SendNotifyFd gives the seccomp agent listening on listenerPath the notify
@@ -36,14 +36,14 @@ func SendNotifyFd(listenerPath string, fd int, state *specs.ContainerProcessStat
 	if err != nil {
 		return fmt.Errorf("seccomp: send notify fd to %s: %w", listenerPath, err)
 	}
-	// net's sockets are SOCK_CLOEXEC. A path longer than sun_path (108
-	// bytes) fails here with EINVAL.
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: listenerPath, Net: "unix"})
+	// A path longer than sun_path (108 bytes) is reached through its
+	// directory's /proc/self/fd entry.
+	conn, err := unixsock.Dial(listenerPath)
 	if err != nil {
 		return fmt.Errorf("seccomp: send notify fd: %w", err)
 	}
 	defer conn.Close()
-	n, _, err := conn.WriteMsgUnix(msg, unix.UnixRights(fd), nil)
+	n, err := unixsock.SendRights(conn, msg, fd)
 	if err != nil {
 		return fmt.Errorf("seccomp: send notify fd to %s: %w", listenerPath, err)
 	}
