@@ -5,7 +5,11 @@
 // VM, lands on all of them alike. Besides time it reports peak RSS: the
 // ru_maxrss that wait4(2) returns for each runtime process, which on Linux is
 // the largest resident set of that process and of the children it reaped
-// (for `run`, the runtime's init re-exec and the container process).
+// (for `run`, the runtime's init re-exec and the container process). The
+// bench starts each runtime through a launcher (spawn_linux.go) so that
+// the figure is the runtime's own and not the bench's: execve carries the
+// old address space's peak into ru_maxrss. The launcher's floor is ~1.7
+// MiB (/bin/true through it), below any runtime's.
 //
 // Two other benches share the machinery. -limits (limits.go) times `run`
 // with linux.resources memory and pids limits against the same bundle

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -29,28 +28,37 @@ type sample struct {
 // invoke runs the runtime with its --root and args, stdin /dev/null, and
 // returns its time and peak RSS.
 func (r runtime) invoke(args ...string) (sample, error) {
-	cmd := exec.Command(r.path, append([]string{"--root", r.root}, args...)...)
+	argv := append([]string{r.path, "--root", r.root}, args...)
 	// A file, not a pipe: after `create` the container's init holds the
-	// runtime's stdio, and os/exec would wait for a pipe to close.
+	// runtime's stdio, and a reader of a pipe would wait for it to close.
 	out, err := os.CreateTemp("", "unha-bench-out-")
 	if err != nil {
 		return sample{}, err
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	t0 := time.Now()
-	err = cmd.Run()
-	d := time.Since(t0)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return sample{}, err
+	}
+	defer null.Close()
+	ws, rss, d, err := spawn(r.path, argv, null, out)
+	if err == nil && (!ws.Exited() || ws.ExitStatus() != 0) {
+		err = fmt.Errorf("%s", describe(ws))
+	}
 	if err != nil {
 		msg, _ := os.ReadFile(out.Name())
 		return sample{}, fmt.Errorf("%s %s: %w: %s", r.name, strings.Join(args, " "), err, strings.TrimSpace(string(msg)))
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss // KiB on Linux, getrusage(2)
-	}
 	return sample{d: d, rss: rss}, nil
+}
+
+// describe words a wait status as os/exec does.
+func describe(ws unix.WaitStatus) string {
+	if ws.Signaled() {
+		return "signal: " + ws.Signal().String()
+	}
+	return "exit status " + strconv.Itoa(ws.ExitStatus())
 }
 
 // split runs create, start and delete, waiting in between for the container
