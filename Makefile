@@ -17,6 +17,12 @@ GOBUILD := $(GO) build -buildvcs=$(BUILDVCS) -trimpath
 # ms with musl here (`perf stat -r 100`), which is what a busy machine
 # pays; on an idle one the wall time differs by ~0.3 ms.
 STATIC := -tags osusergo,netgo -ldflags '-s -w -linkmode external -extldflags=-static'
+# Our own packages are built without inlining: on this kernel every page of
+# the binary is resident in each runtime process (page-cache folios are
+# mapped whole), so the binary's size is most of the runtime's peak RSS.
+# -l makes it ~100 KB smaller, and interleaved runs time it the same (our
+# code is a sequence of syscalls; the Go runtime and std are still inlined).
+NOINLINE := -gcflags='github.com/unha/unha/...=-l'
 # Recursive (=): looked up when the recipe runs, after deps installed it.
 RUNTIME_CC = $(shell command -v musl-gcc 2>/dev/null)
 
@@ -29,7 +35,7 @@ deps:
 	@scripts/deps.sh build
 
 build: deps
-	CGO_ENABLED=1 $(if $(RUNTIME_CC),CC=$(RUNTIME_CC)) $(GOBUILD) $(STATIC) -o bin/unha-runtime ./cmd/unha-runtime
+	CGO_ENABLED=1 $(if $(RUNTIME_CC),CC=$(RUNTIME_CC)) $(GOBUILD) $(STATIC) $(NOINLINE) -o bin/unha-runtime ./cmd/unha-runtime
 	CGO_ENABLED=1 $(GOBUILD) -o bin/unha ./cmd/unha
 
 run: build
