@@ -4,7 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -252,7 +252,7 @@ func printFlags(w io.Writer, sets ...*flagSet) {
 	for _, s := range sets {
 		s.fs.VisitAll(func(fl *flag.Flag) { all = append(all, entry{s, fl}) })
 	}
-	slices.SortFunc(all, func(a, b entry) int { return strings.Compare(a.fl.Name, b.fl.Name) })
+	sort.Slice(all, func(i, j int) bool { return all[i].fl.Name < all[j].fl.Name })
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	for _, e := range all {
 		fl := e.fl

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -209,19 +210,9 @@ func (c *compiler) sections() []*section {
 			// default action: a bug not reproduced here.
 			s.sys = slices.DeleteFunc(s.sys, func(r *sysRules) bool { return r.pseudo })
 		}
-		slices.SortFunc(s.sys, func(a, b *sysRules) int { return cmpU32(a.nr, b.nr) })
+		sort.Slice(s.sys, func(i, j int) bool { return s.sys[i].nr < s.sys[j].nr })
 	}
 	return out
-}
-
-func cmpU32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // program emits the BPF.
@@ -470,7 +461,7 @@ func (a *asm) flush(pool map[uint32]label) {
 	for k := range pool {
 		ks = append(ks, k)
 	}
-	slices.Sort(ks)
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
 	for _, k := range ks {
 		a.bind(pool[k])
 		a.ret(k)

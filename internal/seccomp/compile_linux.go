@@ -65,10 +65,16 @@ func (f *Filter) Compile(log *slog.Logger) (*Program, error) {
 	return &Program{BPF: encodeBPF(prog), Flags: flags}, nil
 }
 
+// encodeBPF lays insns out as struct sock_filter in native byte order, field
+// by field: binary.Append would do the same through reflection, and
+// encoding/binary's reflective half is ~30 KB of a binary whose every page
+// ends up resident.
 func encodeBPF(insns []unix.SockFilter) []byte {
-	b, err := binary.Append(nil, binary.NativeEndian, insns)
-	if err != nil {
-		panic(err) // fixed-size structs always encode
+	b := make([]byte, 0, len(insns)*sockFilterSize)
+	for _, in := range insns {
+		b = binary.NativeEndian.AppendUint16(b, in.Code)
+		b = append(b, in.Jt, in.Jf)
+		b = binary.NativeEndian.AppendUint32(b, in.K)
 	}
 	return b
 }

@@ -27,6 +27,7 @@ package seccomp
 import (
 	"fmt"
 	"slices"
+	"sort"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -195,7 +196,7 @@ func chain(c Condition, is32 bool, cont branch) *node {
 // ruleTree is the tree of one rule's conditions, sorted by argument.
 func ruleTree(conds []Condition, is32 bool, act uint32) *node {
 	cs := slices.Clone(conds)
-	slices.SortStableFunc(cs, func(a, b Condition) int { return int(a.Index) - int(b.Index) })
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].Index < cs[j].Index })
 	cont := branch{hasAct: true, act: act}
 	var n *node
 	for i := len(cs) - 1; i >= 0; i-- {
@@ -341,7 +342,7 @@ func (db *archDB) add(nr int32, conds []Condition, act uint32, order int, muxDir
 	i := slices.IndexFunc(s.groups, func(g *actGroup) bool { return g.act == act })
 	if i < 0 {
 		s.groups = append(s.groups, &actGroup{act: act, order: order})
-		slices.SortStableFunc(s.groups, precede)
+		sort.SliceStable(s.groups, func(i, j int) bool { return precede(s.groups[i], s.groups[j]) < 0 })
 		i = slices.IndexFunc(s.groups, func(g *actGroup) bool { return g.act == act })
 	}
 	g := s.groups[i]

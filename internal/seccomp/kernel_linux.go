@@ -45,8 +45,9 @@ func (p *Program) Load() (int, error) {
 		return -1, fmt.Errorf("seccomp: filter has %d instructions, the kernel accepts at most %d", n, bpfMaxInsns)
 	}
 	insns := make([]unix.SockFilter, n)
-	if _, err := binary.Decode(p.BPF, binary.NativeEndian, insns); err != nil {
-		return -1, fmt.Errorf("seccomp: decode bpf: %w", err)
+	for i := range insns {
+		b := p.BPF[i*sockFilterSize:]
+		insns[i] = unix.SockFilter{Code: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
 	}
 	prog := unix.SockFprog{Len: uint16(n), Filter: &insns[0]}
 	r, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -485,20 +486,20 @@ func structFields(t reflect.Type) ([]sfield, bool) {
 		cur = next
 	}
 	// Dominance, per name: encoding/json's sort by name, depth, tag.
-	slices.SortStableFunc(all, func(a, b cand) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
+	// (sort.Slice, not slices.SortFunc: each generic sort instantiates
+	// pdqsort again, ~10 KB of binary.)
+	sort.SliceStable(all, func(i, j int) bool {
+		a, b := all[i], all[j]
+		if a.name != b.name {
+			return a.name < b.name
 		}
-		if c := len(a.index) - len(b.index); c != 0 {
-			return c
+		if len(a.index) != len(b.index) {
+			return len(a.index) < len(b.index)
 		}
 		if a.tagged != b.tagged {
-			if a.tagged {
-				return -1
-			}
-			return 1
+			return a.tagged
 		}
-		return slices.Compare(a.index, b.index)
+		return slices.Compare(a.index, b.index) < 0
 	})
 	var out []sfield
 	for i := 0; i < len(all); {
@@ -511,7 +512,7 @@ func structFields(t reflect.Type) ([]sfield, bool) {
 		}
 		i = j
 	}
-	slices.SortFunc(out, func(a, b sfield) int { return slices.Compare(a.index, b.index) })
+	sort.Slice(out, func(i, j int) bool { return slices.Compare(out[i].index, out[j].index) < 0 })
 	return out, true
 }
 
