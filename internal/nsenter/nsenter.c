@@ -18,6 +18,7 @@
 //   {"type":"error","error":"..."}  then exit(1)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -140,12 +141,21 @@ void unha_nsenter(void)
 	if (list == NULL)
 		fail("strdup");
 	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int fd;
-		long flag;
-		if (sscanf(tok, "%d:%ld", &fd, &flag) != 2) {
+		// "FD:FLAG", both decimal (strtol, not sscanf: sscanf would link
+		// musl's whole scanf and float parser, ~10 KB, for this).
+		char *end;
+		long fdl = strtol(tok, &end, 10), flag = 0;
+		int ok = end != tok && *end == ':';
+		if (ok) {
+			char *num = end + 1;
+			flag = strtol(num, &end, 10);
+			ok = end != num && *end == '\0' && fdl >= 0 && fdl <= INT_MAX;
+		}
+		if (!ok) {
 			errno = EINVAL;
 			fail("bad join entry %.64s", tok);
 		}
+		int fd = (int)fdl;
 		if (setns(fd, (int)flag) < 0)
 			fail("setns %s", nsname(flag));
 		close(fd);
