@@ -25,7 +25,7 @@ func newTestApp(t *testing.T) *testApp {
 	t.Helper()
 	ta := &testApp{g: &globals{}}
 	ta.app = newApp(ta.g, &ta.out)
-	for _, c := range ta.verbs {
+	for _, c := range ta.allVerbs() {
 		if c.args == nil {
 			t.Fatalf("verb %s has no argument check", c.name)
 		}
@@ -288,7 +288,7 @@ func TestHelp(t *testing.T) {
 		if ta.called != 0 || !strings.Contains(out, "Commands:") || !strings.Contains(out, "--log-format string") {
 			t.Errorf("%q: ran %d, printed %q", cmdline, ta.called, out)
 		}
-		for _, c := range ta.verbs {
+		for _, c := range ta.allVerbs() {
 			if !strings.Contains(out, "\n  "+c.name+" ") || !strings.Contains(out, c.short) {
 				t.Errorf("%q: help does not list %s", cmdline, c.name)
 			}
@@ -329,6 +329,17 @@ func TestVersion(t *testing.T) {
 		ta.run(t, cmdline...)
 		if ta.out.String() != versionText() || ta.called != 0 {
 			t.Errorf("%q printed %q, ran %d", cmdline, ta.out.String(), ta.called)
+		}
+	}
+}
+
+// TestLazyVerbNames checks that each lazily built verb is the one its
+// entry names: a mismatch would run the wrong command.
+func TestLazyVerbNames(t *testing.T) {
+	a := newApp(&globals{}, &bytes.Buffer{})
+	for _, v := range a.verbs {
+		if c := a.verb(v.name); c == nil || c.name != v.name {
+			t.Errorf("verb %q builds %v", v.name, c)
 		}
 	}
 }
