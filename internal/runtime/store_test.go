@@ -1,10 +1,17 @@
 package runtime
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	goruntime "runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -199,4 +206,196 @@ func TestSaveHeader(t *testing.T) {
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("read back\n got %+v\nwant %+v", *got, want)
 	}
+}
+
+// headerAsBefore is the value SaveHeader encoded before stateHeader had a
+// name: the file format must not change.
+func headerAsBefore(st *State) any {
+	return &struct {
+		*State
+		Config *struct{} `json:"config,omitempty"`
+	}{State: st}
+}
+
+// randomState is a create's state with a default config, its strings,
+// times, maps and slices varied (spec's tests vary every field of a copy
+// of State; this is State itself).
+func randomState(r *rand.Rand) *State {
+	str := func() string {
+		const chars = "abc/._-: <>&\"\\\t\n\x00\x7f\xff\u00e9\u2028\u2029\U0001F600"
+		rs := []rune(chars)
+		var b strings.Builder
+		for i := r.Intn(10); i > 0; i-- {
+			if r.Intn(20) == 0 {
+				b.WriteByte(0x80 + byte(r.Intn(0x80))) // invalid UTF-8
+			} else {
+				b.WriteRune(rs[r.Intn(len(rs))])
+			}
+		}
+		return b.String()
+	}
+	strs := func() []string {
+		switch r.Intn(3) {
+		case 0:
+			return nil
+		case 1:
+			return []string{}
+		}
+		return []string{str(), str()}
+	}
+	smap := func() map[string]string {
+		switch r.Intn(3) {
+		case 0:
+			return nil
+		case 1:
+			return map[string]string{}
+		}
+		m := map[string]string{}
+		for i := r.Intn(5); i >= 0; i-- {
+			m[str()] = str()
+		}
+		return m
+	}
+	st := &State{
+		State: specs.State{Version: specs.Version, ID: str(), Status: specs.ContainerState(str()),
+			Pid: r.Intn(1 << 22), Bundle: str(), Annotations: smap()},
+		Rootfs: str(), Owner: str(), CgroupPaths: smap(), CgroupCreated: strs(), NoPivot: r.Intn(2) == 0,
+	}
+	if r.Intn(2) == 0 {
+		st.InitStart = r.Uint64() >> r.Intn(64)
+	}
+	if r.Intn(4) != 0 {
+		zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", 5*3600+30*60), time.FixedZone("X", -(11*3600 + 17))}
+		st.Created = time.Unix(r.Int63n(1<<33), int64(r.Intn(1e9))*int64(r.Intn(2))).In(zones[r.Intn(len(zones))])
+	}
+	if r.Intn(4) != 0 {
+		st.Config = spec.Default()
+		st.Config.Hostname = str()
+		st.Config.Process.Env = strs()
+		st.Config.Annotations = smap()
+		st.Config.Linux.Sysctl = smap()
+	}
+	return st
+}
+
+// TestSaveEncodeFast: Save and SaveHeader write what json.Marshal writes
+// for a State and for the header as SaveHeader always wrote it, and take
+// EncodeFast's path for every state create makes.
+func TestSaveEncodeFast(t *testing.T) {
+	s := &Store{Root: t.TempDir()}
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 500; i++ {
+		st := randomState(r)
+		st.ID = "c" + strconv.Itoa(i)
+		if err := os.Mkdir(s.dir(st.ID), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			save func(*State) error
+			v    any // what Save encodes
+			old  any // what it encoded before
+		}{
+			{"Save", s.Save, st, st},
+			{"SaveHeader", s.SaveHeader, &stateHeader{State: st}, headerAsBefore(st)},
+		} {
+			want, err := json.Marshal(c.old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fast, ok := spec.EncodeFast(c.v); !ok {
+				t.Fatalf("%s: EncodeFast fell back on %s", c.name, want)
+			} else if !bytes.Equal(fast, want) {
+				t.Fatalf("%s: EncodeFast wrote\n%s\njson.Marshal\n%s", c.name, fast, want)
+			}
+			if err := c.save(st); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(s.dir(st.ID), stateFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s wrote\n%s\nwant\n%s", c.name, got, want)
+			}
+		}
+	}
+}
+
+// TestSaveAllocs: the first Save of a default spec's state in a process
+// (TestSaveAllocsHelper, run as a fresh process, measures it) allocates a
+// small part of what json.Marshal's first encode of it allocates.
+func TestSaveAllocs(t *testing.T) {
+	measure := func(how string) (bytes, count uint64) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSaveAllocsHelper$", "-test.v")
+		cmd.Env = append(os.Environ(), "UNHA_SAVE_ALLOCS="+how)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", how, err, out)
+		}
+		i := strings.Index(string(out), "allocs: ")
+		if i < 0 {
+			t.Fatalf("%s: no result in\n%s", how, out)
+		}
+		if _, err := fmt.Sscanf(string(out[i:]), "allocs: %d %d", &bytes, &count); err != nil {
+			t.Fatal(err)
+		}
+		return bytes, count
+	}
+	jsonB, jsonN := measure("json")
+	saveB, saveN := measure("save")
+	// As in create: its config decoded first, which knows the spec's types.
+	afterB, afterN := measure("save-after-decode")
+	t.Logf("first encode of a default spec's state: json.Marshal %d B in %d allocations; Save %d B in %d, %d B in %d after DecodeFast of the config",
+		jsonB, jsonN, saveB, saveN, afterB, afterN)
+	if saveB*4 > jsonB || afterB*10 > jsonB {
+		t.Errorf("Save allocates %d B (%d B after a decode), json.Marshal %d B", saveB, afterB, jsonB)
+	}
+}
+
+func TestSaveAllocsHelper(t *testing.T) {
+	how := os.Getenv("UNHA_SAVE_ALLOCS")
+	if how == "" {
+		t.Skip("run by TestSaveAllocs")
+	}
+	s := &Store{Root: t.TempDir()}
+	l, err := s.Reserve("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	st := &State{
+		State:   specs.State{Version: specs.Version, ID: "c1", Status: specs.StateCreating, Bundle: "/b"},
+		Rootfs:  "/b/rootfs",
+		Created: time.Now(),
+		Config:  spec.Default(),
+		CgroupPaths: map[string]string{
+			"": "/sys/fs/cgroup/c1",
+		},
+		CgroupCreated: []string{"/sys/fs/cgroup/c1"},
+	}
+	if how == "save-after-decode" {
+		// json.Marshal of the spec builds encoding/json's tables, not
+		// EncodeFast's.
+		b, err := json.Marshal(st.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c specs.Spec
+		if !spec.DecodeFast(b, &c) {
+			t.Fatal("DecodeFast fell back")
+		}
+	}
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	if how == "json" {
+		_, err = json.Marshal(st)
+	} else {
+		err = s.Save(st)
+	}
+	goruntime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("allocs: %d %d", after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs)
 }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -18,19 +20,21 @@ import (
 // then Parse decodes with encoding/json, which also words every error.
 //
 // Why: encoding/json's first decode of a type in a process builds its
-// field table (tags parsed, names sorted and indexed) for every struct type
-// it meets, ~0.8 ms for a specs.Spec here, and the runtime decodes one cold
-// config per container. This walks the same types by reflection with no
-// shared tables, by encoding/json's rules: a key matches a field's name
-// exactly, else the first case-insensitively; embedded structs' fields are
-// promoted by its dominance rules; an unknown key's value is checked and
-// skipped; null leaves values alone and sets pointers, slices and maps to
-// nil; a json.Unmarshaler gets its value's text. It gives up (errFallback)
-// on what is rarer than the documents json.Marshal and people write:
-// escapes other than the one-letter ones and \uXXXX outside the
-// surrogates, control characters, invalid UTF-8, a number that does not
-// fit its field, a value of another JSON type than the field's, a repeated
-// key, embedded pointers, interfaces, arrays, non-string map keys, text
+// field table (tags parsed, names sorted and indexed) for every struct
+// type it meets, ~0.8 ms for a specs.Spec here, and the runtime decodes
+// one cold config per container. This walks the same types by reflection,
+// with field lists of its own (structInfoOf: built once per type in a
+// process, shared with EncodeFast), by encoding/json's rules: a key
+// matches a field's name exactly, else the first case-insensitively;
+// embedded structs' fields are promoted by its dominance rules; an unknown
+// key's value is checked and skipped; null leaves values alone and sets
+// pointers, slices and maps to nil; a json.Unmarshaler gets its value's
+// text. It gives up (errFallback) on what is rarer than the documents
+// json.Marshal and people write: escapes other than the one-letter ones
+// and \uXXXX outside the surrogates, control characters, invalid UTF-8, a
+// number that does not fit its field, a value of another JSON type than
+// the field's, a repeated key, fields reached through embedded pointers,
+// ,string fields, interfaces, arrays, non-string map keys, text
 // unmarshalers. TestFastDecode checks it against encoding/json on random
 // specs and mutations of them.
 func fastDecode(data []byte, v any) error {
@@ -67,9 +71,6 @@ var (
 type fastDecoder struct {
 	b []byte
 	i int
-	// fields caches structFields per type for this document (a process
-	// decodes one or two).
-	fields map[reflect.Type][]sfield
 }
 
 func (d *fastDecoder) space() {
@@ -306,19 +307,14 @@ func (d *fastDecoder) value(v reflect.Value) error {
 		if d.peek() != '{' {
 			return errFallback
 		}
-		fields, ok := d.fields[v.Type()]
-		if !ok {
-			if fields, ok = structFields(v.Type()); !ok {
-				return errFallback
-			}
-			if d.fields == nil {
-				d.fields = map[reflect.Type][]sfield{}
-			}
-			d.fields[v.Type()] = fields
-		}
-		if len(fields) > 64 {
+		// encoding/json makes an embedded pointer's struct to decode into
+		// (and refuses one to an unexported type), and unquotes a
+		// ,string field's value: not followed here.
+		si := structInfoOf(v.Type())
+		if !si.ok || si.viaPtr || si.quoted || len(si.fields) > 64 {
 			return errFallback
 		}
+		fields := si.fields
 		// A key given twice decodes, in encoding/json, into what the first
 		// made, slices included (their old elements merge with the new):
 		// not worth copying.
@@ -420,67 +416,137 @@ func setNumber(v reflect.Value, s string) error {
 	return nil
 }
 
-// sfield is a struct field as encoding/json names it.
+// sfield is a struct field as encoding/json names it, with the options of
+// its tag that either walk needs.
 type sfield struct {
-	name  string
-	index []int // v.FieldByIndex
+	name      string
+	index     []int // v.FieldByIndex, but through nil embedded pointers
+	tagged    bool
+	omitEmpty bool
+	omitZero  bool
+	quoted    bool // the ,string option on a field it applies to
+	viaPtr    bool // index goes through an embedded pointer
+}
+
+// structInfo is a struct type's fields and what they ask of the walks,
+// computed once per process: a `create` decodes a config and then encodes
+// the state that holds it, one type graph twice.
+type structInfo struct {
+	fields []sfield
+	ok     bool // structFields followed t
+	viaPtr bool // some field's
+	quoted bool
+	omitZ  bool
+}
+
+var structInfos sync.Map // reflect.Type -> *structInfo
+
+func structInfoOf(t reflect.Type) *structInfo {
+	if si, ok := structInfos.Load(t); ok {
+		return si.(*structInfo)
+	}
+	si := &structInfo{}
+	si.fields, si.ok = structFields(t)
+	for _, f := range si.fields {
+		si.viaPtr = si.viaPtr || f.viaPtr
+		si.quoted = si.quoted || f.quoted
+		si.omitZ = si.omitZ || f.omitZero
+	}
+	structInfos.Store(t, si)
+	return si
 }
 
 // structFields lists t's fields as encoding/json's typeFields does, in
-// index order: the json tag's name, else the Go name; "-" and unexported
-// fields left out; the fields of an untagged embedded struct promoted,
-// and of several with one name the shallowest kept (a tagged one before
-// an untagged one at the same depth; two alike hide each other). ok is
-// false for what it does not follow: an embedded pointer, one struct
-// embedded twice at a depth.
+// index order: the json tag's name if it is a valid one, else the Go
+// name; "-" and unexported fields left out; the fields of an untagged
+// embedded struct, or pointer to one, promoted, and of several with one
+// name the shallowest kept (a tagged one before an untagged one at the
+// same depth; two alike hide each other). ok is false for what it does
+// not follow: one struct embedded twice at a depth, an unexported
+// embedded struct with a name in its tag (encoding/json encodes it as a
+// field, and cannot decode into it).
 func structFields(t reflect.Type) ([]sfield, bool) {
-	type cand struct {
-		sfield
-		tagged bool
-	}
 	type level struct {
-		t     reflect.Type
-		index []int
+		t      reflect.Type
+		index  []int
+		viaPtr bool
 	}
-	var all []cand
-	visited := map[reflect.Type]bool{}
-	for cur := []level{{t, nil}}; len(cur) > 0; {
+	var all []sfield
+	// Most structs embed none: the maps are made when one does.
+	var visited, seen map[reflect.Type]bool
+	for cur, depth := []level{{t: t}}, 0; len(cur) > 0; depth++ {
 		var next []level
-		seen := map[reflect.Type]bool{}
+		clear(seen)
 		for _, l := range cur {
 			if visited[l.t] {
 				continue
 			}
-			visited[l.t] = true
+			if depth > 0 { // visited holds t from when it was made
+				visited[l.t] = true
+			}
 			for i := 0; i < l.t.NumField(); i++ {
 				f := l.t.Field(i)
+				ft := f.Type
+				if f.Anonymous {
+					if ft.Kind() == reflect.Pointer {
+						ft = ft.Elem()
+					}
+					if !f.IsExported() && ft.Kind() != reflect.Struct {
+						continue
+					}
+				} else if !f.IsExported() {
+					continue
+				}
 				tag := f.Tag.Get("json")
 				if tag == "-" {
 					continue
 				}
-				name, _, _ := strings.Cut(tag, ",")
+				name, opts, _ := strings.Cut(tag, ",")
+				if !isValidTag(name) {
+					name = ""
+				}
 				index := append(l.index[:len(l.index):len(l.index)], i)
-				if f.Anonymous {
-					if f.Type.Kind() == reflect.Pointer {
+				if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+					if seen[ft] {
 						return nil, false
 					}
-					if name == "" && f.Type.Kind() == reflect.Struct {
-						if seen[f.Type] {
-							return nil, false
-						}
-						seen[f.Type] = true
-						next = append(next, level{f.Type, index})
-						continue
+					if seen == nil {
+						seen = map[reflect.Type]bool{}
+						visited = map[reflect.Type]bool{t: true}
 					}
-				}
-				if !f.IsExported() {
+					seen[ft] = true
+					next = append(next, level{ft, index, l.viaPtr || f.Type.Kind() == reflect.Pointer})
 					continue
 				}
-				c := cand{sfield{name, index}, name != ""}
-				if name == "" {
-					c.name = f.Name
+				if !f.IsExported() {
+					return nil, false
 				}
-				all = append(all, c)
+				sf := sfield{
+					name:      name,
+					index:     index,
+					tagged:    name != "",
+					omitEmpty: hasOption(opts, "omitempty"),
+					omitZero:  hasOption(opts, "omitzero"),
+					viaPtr:    l.viaPtr,
+				}
+				if name == "" {
+					sf.name = f.Name
+				}
+				if hasOption(opts, "string") {
+					// What typeFields quotes: a basic kind, or an unnamed
+					// pointer to one.
+					qt := f.Type
+					if qt.Name() == "" && qt.Kind() == reflect.Pointer {
+						qt = qt.Elem()
+					}
+					switch qt.Kind() {
+					case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64,
+						reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+						reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+						sf.quoted = true
+					}
+				}
+				all = append(all, sf)
 			}
 		}
 		cur = next
@@ -488,7 +554,7 @@ func structFields(t reflect.Type) ([]sfield, bool) {
 	// Dominance, per name: encoding/json's sort by name, depth, tag.
 	// (sort.Slice, not slices.SortFunc: each generic sort instantiates
 	// pdqsort again, ~10 KB of binary.)
-	sort.SliceStable(all, func(i, j int) bool {
+	sort.Slice(all, func(i, j int) bool {
 		a, b := all[i], all[j]
 		if a.name != b.name {
 			return a.name < b.name
@@ -501,19 +567,47 @@ func structFields(t reflect.Type) ([]sfield, bool) {
 		}
 		return slices.Compare(a.index, b.index) < 0
 	})
-	var out []sfield
+	out := all[:0]
 	for i := 0; i < len(all); {
 		j := i + 1
 		for j < len(all) && all[j].name == all[i].name {
 			j++
 		}
 		if j-i == 1 || len(all[i].index) != len(all[i+1].index) || all[i].tagged != all[i+1].tagged {
-			out = append(out, all[i].sfield)
+			out = append(out, all[i])
 		}
 		i = j
 	}
 	sort.Slice(out, func(i, j int) bool { return slices.Compare(out[i].index, out[j].index) < 0 })
 	return out, true
+}
+
+// isValidTag is encoding/json's: a tag name it does not take leaves the
+// field its Go name.
+func isValidTag(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
+}
+
+// hasOption reports whether the comma-separated opts of a tag hold opt.
+func hasOption(opts, opt string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == opt {
+			return true
+		}
+	}
+	return false
 }
 
 // match finds the field a key names as encoding/json does: the one whose
