@@ -403,3 +403,37 @@ func saveAllocsChild(t *testing.T, how string) {
 	}
 	t.Logf("allocs: %d %d", after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs)
 }
+
+// TestWriteFileAtomic: the file appears whole with its mode, and a write
+// that fails (here the rename, onto a directory) leaves no temp behind.
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := writeFileAtomic(p, []byte("one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(p, []byte("two"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "two" {
+		t.Errorf("read %q, %v", b, err)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, %v", fi.Mode(), err)
+	}
+	blocked := filepath.Join(dir, "d")
+	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(blocked, []byte("x"), 0o600); err == nil {
+		t.Error("rename onto a non-empty directory succeeded")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("left in the directory: %v", names)
+	}
+}
