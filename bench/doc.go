@@ -9,7 +9,10 @@
 // bench starts each runtime through a launcher (spawn_linux.go) so that
 // the figure is the runtime's own and not the bench's: execve carries the
 // old address space's peak into ru_maxrss. The launcher's floor is ~1.7
-// MiB (/bin/true through it), below any runtime's.
+// MiB (/bin/true through it), below any runtime's. Each bench ends with
+// the share of the machine's CPU time the hypervisor took meanwhile (steal
+// in /proc/stat): on this shared VM the ratios move with it (0.40x to 0.45x
+// for run at under 20%, ~0.5x when it nears half).
 //
 // Two other benches share the machinery. -limits (limits.go) times `run`
 // with linux.resources memory and pids limits against the same bundle

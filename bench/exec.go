@@ -66,7 +66,7 @@ func benchExec(rts []runtime, n, warmup int, busybox, ref string) error {
 
 	res := make([][]sample, len(live))
 	orphans := make([]int, len(live))
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), readCPUTimes()
 	for it := -warmup; it < n; it++ {
 		for k := range live {
 			i := (k + it + warmup) % len(live)
@@ -85,9 +85,10 @@ func benchExec(rts []runtime, n, warmup int, busybox, ref string) error {
 			}
 		}
 	}
-	elapsed := time.Since(t0)
+	elapsed, steal := time.Since(t0), stealNote(cpu0, readCPUTimes())
 	problems := stopAll()
 	reportExec(live, res, orphans, n, elapsed, ref)
+	fmt.Println(steal)
 	return problems
 }
 

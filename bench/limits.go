@@ -60,7 +60,7 @@ func benchLimits(rts []runtime, n, warmup int, busybox, ref string, memory, pids
 	for i := range samples {
 		samples[i] = make([][]sample, len(limitConfigs))
 	}
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), readCPUTimes()
 	jobs := len(live) * len(limitConfigs)
 	for it := -warmup; it < n; it++ {
 		for k := range jobs {
@@ -77,9 +77,10 @@ func benchLimits(rts []runtime, n, warmup int, busybox, ref string, memory, pids
 			}
 		}
 	}
-	elapsed := time.Since(t0)
+	elapsed, steal := time.Since(t0), stealNote(cpu0, readCPUTimes())
 	problems := s.finish(live)
 	reportLimits(live, samples, n, memory, pids, elapsed, ref)
+	fmt.Println(steal)
 	return problems
 }
 

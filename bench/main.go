@@ -170,7 +170,7 @@ func bench(rts []runtime, n, warmup int, busybox, ref string) error {
 	}
 
 	res := make([]results, len(live))
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), readCPUTimes()
 	for it := -warmup; it < n; it++ {
 		// Rotate the order every iteration: whoever runs first after the
 		// other's teardown must not always be the same runtime.
@@ -196,9 +196,10 @@ func bench(rts []runtime, n, warmup int, busybox, ref string) error {
 			res[i].add(&res[i].del, d)
 		}
 	}
-	elapsed := time.Since(t0)
+	elapsed, steal := time.Since(t0), stealNote(cpu0, readCPUTimes())
 	problems := s.finish(live)
 	report(live, res, n, elapsed, ref)
+	fmt.Println(steal)
 	return problems
 }
 
