@@ -12,7 +12,7 @@
 // MiB (/bin/true through it), below any runtime's. Each bench ends with
 // the share of the machine's CPU time the hypervisor took meanwhile (steal
 // in /proc/stat): on this shared VM the ratios move with it (0.40x to 0.45x
-// for run at under 20%, ~0.5x when it nears half).
+// for run at under 20%, 0.49x to 0.55x at a quarter to a half).
 //
 // Two other benches share the machinery. -limits (limits.go) times `run`
 // with linux.resources memory and pids limits against the same bundle
