@@ -2,27 +2,53 @@ package main
 
 /*
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 // bench_launch runs before the Go runtime starts when the bench is
-// re-executed as `bench -launch PATH ARGS...` (see spawn): it forks, execs
-// PATH with ARGS and the inherited stdio, reaps it, writes "STATUS MAXRSS
-// NANOSECONDS" to fd 3 and exits. At that point this process has touched
-// a few hundred KiB, which is all the child's old mm can pass on.
-__attribute__((constructor)) static void bench_launch(int argc, char **argv, char **envp) {
-	if (argc < 3 || strcmp(argv[1], "-launch") != 0)
+// re-executed with _UNHA_BENCH_LAUNCH set, as `bench-launch PATH ARGS...`
+// (see spawn): it forks, execs PATH with ARGS and the inherited stdio,
+// reaps it, writes "STATUS MAXRSS NANOSECONDS" to fd 3 and exits. At that
+// point this process has touched a few hundred KiB, which is all the
+// child's old mm can pass on. The arguments come from /proc/self/cmdline:
+// musl, unlike glibc, gives constructors no argc and argv.
+__attribute__((constructor)) static void bench_launch(void) {
+	if (getenv("_UNHA_BENCH_LAUNCH") == NULL)
 		return;
+	unsetenv("_UNHA_BENCH_LAUNCH");
+	static char cmdline[1 << 16];
+	static char *argv[256];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+	while (fd >= 0 && len < sizeof(cmdline) - 1 &&
+	       ((n = read(fd, cmdline + len, sizeof(cmdline) - 1 - len)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += n;
+	if (fd >= 0)
+		close(fd);
+	int argc = 0;
+	for (size_t i = 0; i < len && argc < 255; i += strlen(cmdline + i) + 1)
+		argv[argc++] = cmdline + i;
+	argv[argc] = NULL;
+	if (argc < 2) {
+		dprintf(3, "launch: no command in /proc/self/cmdline\n");
+		_exit(1);
+	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(3);
-		execve(argv[2], argv + 2, envp);
+		execve(argv[1], argv + 1, environ);
 		_exit(127);
 	}
 	if (pid < 0) {
@@ -55,7 +81,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// spawn runs path with argv (argv[0] included) through `bench -launch`,
+// spawn runs path with argv (argv[0] included) through the launcher,
 // with stdin in and stdout and stderr out, and returns its wait status,
 // ru_maxrss in KiB and the time from fork to reaping.
 //
@@ -77,8 +103,9 @@ func spawn(path string, argv []string, in, out *os.File) (ws unix.WaitStatus, ma
 		return 0, 0, 0, err
 	}
 	defer r.Close()
-	cmd := exec.Command(self, append([]string{"-launch", path}, argv[1:]...)...)
+	cmd := exec.Command(self, append([]string{path}, argv[1:]...)...)
 	cmd.Args[0] = "bench-launch"
+	cmd.Env = append(os.Environ(), "_UNHA_BENCH_LAUNCH=1")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
 	cmd.ExtraFiles = []*os.File{w}
 	err = cmd.Start()
